@@ -1,0 +1,1 @@
+"""Authoring tools: generate the learner's exercise files from the reference solutions."""
