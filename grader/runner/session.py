@@ -1,0 +1,691 @@
+"""Run the learner's code in a child process and call into it from the grader.
+
+A Session owns at most one child process at a time (see child.py for its side). The child runs in
+its own process group with resource limits, a scratch folder as cwd and HOME, a minimal
+environment, stdin from /dev/null and stdout+stderr captured through one pipe. Requests and replies
+travel over two private pipes (protocol.py); the parent validates every reply and never unpickles.
+
+Learner faults never raise here: they come back as ``Reply.error`` (a LearnerError). Grader bugs
+(an argument that cannot be sent, using a closed Session) raise. A Session is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader.runner.limits import Limits
+from grader.runner.protocol import (
+    Channel,
+    ChannelClosed,
+    DeadlineExceeded,
+    Decoder,
+    Encoder,
+    Handle,
+    ProtocolError,
+    Unencodable,
+)
+from grader.runner.submission import SourceFile, Submission, SubmissionError, collect_sources
+
+__all__ = ["Handle", "LearnerError", "Reply", "Session"]
+
+_ROOT = str(Path(grader.__file__).resolve().parent.parent)
+_BOOT = (
+    f"import sys; sys.path.insert(0, {_ROOT!r}); import grader.runner.child as c; "
+    f"sys.path.remove({_ROOT!r}); c.main()"
+)
+_DEFAULT_LIMITS = Limits()
+_RUN_VAR = "BACKPROP_LAB_RUN"  # marks every process of one child, to find escaped grandchildren
+_HEADER_CAP = 64 * 1024**2  # largest JSON frame accepted (values other than arrays)
+_EXIT_GRACE = 2.0  # seconds a process whose channel closed gets to finish exiting
+_OUTPUT_CHUNK = 1 << 20
+_TEXT_CHARS = 200  # exception messages are clipped to this many characters
+_FRAMES_SHOWN = 10  # learner frames in LearnerError.detail
+_KINDS_WITH_TRACEBACK = frozenset({"exception", "not_implemented", "memory", "exit"})
+_STALE = "this {}object is gone: your code was restarted after a timeout or crash"
+_NOT_SENDABLE = "; the grader can only use numbers, strings, numpy arrays, lists, tuples and dicts"
+
+
+@dataclass(frozen=True)
+class LearnerError:
+    """Something the learner's code did wrong, described for the learner.
+
+    ``kind`` is one of "exception", "not_implemented", "timeout", "crashed", "memory",
+    "not_found", "unserializable", "import", "stale". ``message`` is one line; ``detail`` is a
+    short traceback of the learner's own frames (notebook lines shown as "cell N, line M").
+    """
+
+    kind: str
+    message: str
+    detail: str = ""
+
+
+@dataclass
+class Reply:
+    """The outcome of one call: a decoded ``value``, or an ``error``.
+
+    ``args_after`` (with ``return_args=True``) holds the positional arguments as they were after
+    the call, to detect in-place modification.
+    """
+
+    value: object = None
+    error: LearnerError | None = None
+    args_after: list | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class _Internal(Exception):
+    """The child reported a failure of its own machinery."""
+
+
+class Session:
+    """The learner's code imported in a child process, ready to be called.
+
+    Use as a context manager, or call start() and close(). Calls after a timeout or crash restart
+    the child transparently; Handles from before then give LearnerError kind "stale". A target
+    that timed out once fails at once with the same error for the rest of the Session.
+    """
+
+    def __init__(self, submission: Submission, limits: Limits = _DEFAULT_LIMITS) -> None:
+        self.submission = submission
+        self.limits = limits
+        self.import_error: LearnerError | None = None
+        self._output = _Output(limits.output_bytes)
+        self._files: dict[str, SourceFile] = {}
+        self._child: _Child | None = None
+        self._started = False
+        self._closed = False
+        self._names: frozenset[str] = frozenset()
+        self._timed_out: dict[str, LearnerError] = {}
+        self._key = secrets.randbits(15)  # Handle ids: key << 48 | generation << 32 | counter
+        self._generation = 0
+        self._request_id = 0
+        self._token = secrets.token_hex(16)
+
+    def __enter__(self) -> Session:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Spawn the child and import the submission, once. Learner faults set import_error."""
+        if self._closed:
+            raise RuntimeError("this Session is closed")
+        if self._started:
+            return
+        self._started = True
+        try:
+            self._files = {f.filename: f for f in collect_sources(self.submission)}
+        except SubmissionError as e:
+            self.import_error = LearnerError("import", f"could not import your code: {e}")
+            return
+        self._spawn()
+
+    def close(self) -> None:
+        """Kill the child's whole process group and remove its scratch folder. Idempotent."""
+        self._closed = True
+        self._discard_child()
+
+    def has(self, name: str) -> bool:
+        """Whether the learner's module defines ``name`` (False if importing it failed)."""
+        if not self._closed:
+            self.start()
+        return self.import_error is None and name in self._names
+
+    @property
+    def output(self) -> str:
+        """Captured stdout+stderr of all child runs so far, capped at limits.output_bytes."""
+        return self._output.text()
+
+    def call(
+        self,
+        target: str | Handle,
+        *args: Any,
+        method: str | None = None,
+        keep: bool = False,
+        return_args: bool = False,
+        **kwargs: Any,
+    ) -> Reply:
+        """Call module attribute ``target`` (or the object behind a Handle, or its ``method``).
+
+        Arguments may contain Handles and encodable values (None, bool, int, float, str, numpy
+        arrays and scalars, lists, tuples, dicts with str keys); anything else raises TypeError.
+        With ``keep=True`` the value is a Handle to the result, whatever it is.
+        """
+        if isinstance(target, Handle):
+            what = f"{target.type_name}.{method or '__call__'}"
+            wire_target: list = ["handle", target.id]
+        elif not isinstance(target, str):
+            raise TypeError(f"target must be a name or a Handle, not {type(target).__name__}")
+        else:
+            what = f"{target}.{method}" if method else target
+            wire_target = ["name", target]
+        request = {"op": "call", "target": wire_target, "method": method, "keep": bool(keep)}
+        request["return_args"] = bool(return_args)
+        return self._request(what, request, target, args=list(args), kwargs=kwargs)
+
+    def getattr(self, target: str | Handle, name: str, keep: bool = False) -> Reply:
+        """The attribute ``name`` of the object behind a Handle (or of module attribute target)."""
+        if isinstance(target, Handle):
+            what, wire_target = f"{target.type_name}.{name}", ["handle", target.id]
+        else:
+            what, wire_target = f"{target}.{name}", ["name", target]
+        request = {"op": "getattr", "target": wire_target, "name": name, "keep": bool(keep)}
+        return self._request(what, request, target)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _request(self, what: str, request: dict[str, Any], target: object, **values: Any) -> Reply:
+        if self._closed:
+            raise RuntimeError("this Session is closed")
+        self.start()
+        if self.import_error is None and what not in self._timed_out and self._child is None:
+            self._spawn()
+        if self.import_error is not None:
+            return Reply(error=self.import_error)
+        if what in self._timed_out:
+            return Reply(error=self._timed_out[what])
+        stale = next((h for h in _handles((target, values)) if not self._is_current(h)), None)
+        if stale is not None:
+            return Reply(error=LearnerError("stale", _STALE.format(f"{stale.type_name} ")))
+        encode = Encoder()
+        try:
+            request.update({name: encode(value) for name, value in values.items()})
+        except Unencodable as e:
+            raise TypeError(f"cannot send {e.describe()} to the learner's code") from None
+        self._request_id += 1
+        request["id"] = self._request_id
+        child = self._child
+        assert child is not None
+        deadline = time.monotonic() + self.limits.call_timeout
+        try:
+            child.channel.send(request, encode.arrays, deadline)
+            header, arrays = self._receive(child, self._request_id, deadline)
+            return self._reply(header, arrays, what)
+        except DeadlineExceeded:
+            error = LearnerError(
+                "timeout", f"timed out after {self._seconds(False)} (an endless loop?)"
+            )
+            self._timed_out[what] = error
+        except ChannelClosed:
+            error = self._crash(child.wait_exit(_EXIT_GRACE), what)
+        except (ProtocolError, _Internal):
+            error = LearnerError(
+                "crashed", "your code wrote to the grader's channel or corrupted it"
+            )
+        except BaseException:
+            self._discard_child()
+            raise
+        self._discard_child()
+        return Reply(error=error)
+
+    def _spawn(self) -> None:
+        """Start a child and import the submission; on failure set import_error."""
+        self._generation += 1
+        deadline = time.monotonic() + self.limits.import_timeout
+        child = _Child(list(self._files.values()), self.limits, self._output, self._token)
+        limits = self.limits
+        request = {
+            "id": 0,
+            "op": "import",
+            "module": self.submission.module,
+            "dir": child.subdir,
+            "id_base": self._id_prefix() << 32,
+            "limits": {
+                "cpu_seconds": int(limits.cpu_seconds),
+                "memory_bytes": int(limits.memory_bytes),
+                "file_bytes": int(limits.file_bytes),
+                "reply_bytes": int(limits.reply_bytes),
+                "header_bytes": self._header_bytes(),
+            },
+        }
+        ready = False
+        try:
+            child.channel.send(request, [], deadline)
+            header, _ = self._receive(child, 0, deadline)
+            if header.get("stage") != "ready":
+                raise ProtocolError("expected the ready message")
+            ready = True
+            header, _ = self._receive(child, 0, deadline)
+            error = self._import_result(header)
+        except DeadlineExceeded:
+            seconds = self._seconds(True)
+            error = LearnerError(
+                "import",
+                f"could not import your code: timed out after {seconds} during import "
+                "(an endless loop at top level?)",
+            )
+        except (ChannelClosed, _Internal) as e:
+            code = child.wait_exit(_EXIT_GRACE) if isinstance(e, ChannelClosed) else None
+            if not ready:
+                child.kill()
+                raise RuntimeError(
+                    "the grader's child process failed to start; its output was:\n"
+                    + self.output[-2000:]
+                    + (f"\n{e}" if isinstance(e, _Internal) else "")
+                ) from None
+            error = self._crash(code, None)
+        except ProtocolError:
+            error = LearnerError(
+                "import", "could not import your code: it wrote to the grader's channel"
+            )
+        except BaseException:
+            child.kill()
+            raise
+        if error is None:
+            self._child = child
+        else:
+            child.kill()
+            self.import_error = error
+
+    def _import_result(self, header: dict[str, Any]) -> LearnerError | None:
+        if header.get("ok") is True:
+            names = header.get("names")
+            if type(names) is not list or not all(type(n) is str for n in names):
+                raise ProtocolError("bad name list")
+            self._names = frozenset(names)
+            return None
+        return self._error_from(header, None)
+
+    def _receive(
+        self, child: _Child, request_id: int, deadline: float
+    ) -> tuple[dict[str, Any], list]:
+        header, arrays = child.channel.recv(
+            deadline,
+            expect_id=request_id,
+            max_bytes=self.limits.reply_bytes,
+            max_header=self._header_bytes(),
+        )
+        if "internal" in header:
+            raise _Internal(str(header["internal"])[-2000:])
+        return header, arrays
+
+    def _reply(self, header: dict[str, Any], arrays: list, what: str) -> Reply:
+        if header.get("ok") is not True:
+            return Reply(error=self._error_from(header, what))
+        if "value" not in header:
+            raise ProtocolError("reply without a value")
+        decode = Decoder(arrays, self._make_handle)
+        value = decode(header["value"])
+        args_after = header.get("args")
+        if args_after is not None:
+            if type(args_after) is not list:
+                raise ProtocolError("bad argument list")
+            args_after = decode(args_after)
+        decode.finish()
+        return Reply(value=value, args_after=args_after)
+
+    def _error_from(self, header: dict[str, Any], what: str | None) -> LearnerError:
+        """The LearnerError for an error reply; ``what`` is the target, None during import."""
+        err = header.get("error")
+        if header.get("ok") is not False or type(err) is not dict:
+            raise ProtocolError("malformed reply")
+        kind = err.get("kind")
+        if kind == "stale":
+            return LearnerError("stale", _STALE.format(""))
+        if kind == "not_found":
+            name, owner = _text(err.get("name")), err.get("owner")
+            if owner is None:
+                return LearnerError("not_found", f"{name} is not defined in your code")
+            return LearnerError("not_found", f"{_text(owner)} object has no attribute {name!r}")
+        if kind == "unserializable":
+            arg, desc = err.get("arg"), _text(err.get("desc"))
+            if err.get("big") is True:
+                return LearnerError("unserializable", f"{what} returned too much data: {desc}")
+            if type(arg) is int:
+                return LearnerError(
+                    "unserializable",
+                    f"{what} changed argument {arg + 1} into {desc}{_NOT_SENDABLE}",
+                )
+            return LearnerError("unserializable", f"{what} returned {desc}{_NOT_SENDABLE}")
+        if kind not in _KINDS_WITH_TRACEBACK:
+            raise ProtocolError("unknown error kind")
+        type_name, text = _text(err.get("type"), 100), _text(err.get("msg"))
+        frames = _frames(err.get("frames"))
+        where = f" ({self._where(frames[-1])})" if frames else ""
+        summary = f"{type_name}: {text}" if text else type_name
+        detail = "\n".join(
+            ["Traceback (your code only):"]
+            + [f"  {self._where(f)}\n    {f[3]}" if f[3] else f"  {self._where(f)}" for f in frames]
+            + [summary]
+        )
+        if kind == "exit":
+            summary = f"called sys.exit({'' if text == 'None' else text})"
+        if what is None:
+            prefix = "could not import your code: "
+            summary = f"it {summary} at import" if kind == "exit" else summary
+            return LearnerError("import", f"{prefix}{summary}{where}", detail)
+        if kind == "not_implemented":
+            return LearnerError(kind, f"{what} is not implemented yet", detail)
+        if kind == "exit":
+            return LearnerError("exception", f"{what} {summary}{where}", detail)
+        return LearnerError(kind, f"{summary}{where}", detail)
+
+    def _where(self, frame: list) -> str:
+        """``"ex01.ipynb, cell 4, line 2, in softmax"`` for a learner frame."""
+        filename, line, function, _ = frame
+        source = self._files.get(filename)
+        place = f"{filename}, line {line}"
+        if source is not None:
+            place = f"{source.display}, line {line}"
+            line_map = source.line_map
+            cell = line_map[line - 1] if line_map and 0 < line <= len(line_map) else None
+            if cell is not None:
+                place = f"{source.display}, cell {cell.cell}, line {cell.line}"
+        if function and function != "<module>":
+            place += f", in {function}"
+        return place
+
+    def _crash(self, code: int | None, what: str | None) -> LearnerError:
+        """The LearnerError for a child that exited (``code`` as Popen.returncode) or that closed
+        its channel while still running (``code`` None); ``what`` None means during import."""
+        if code is None:
+            text = "your code closed the grader's channel"
+        elif code >= 0:
+            text = f"the process exited with code {code}"
+        elif -code == signal.SIGXCPU:
+            text = f"the process used up its CPU time ({self.limits.cpu_seconds} s)"
+        elif -code == signal.SIGKILL:
+            text = "the process was killed (SIGKILL; out of memory?)"
+        else:
+            try:
+                text = f"the process was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                text = f"the process was killed by signal {-code}"
+        if what is None:
+            hint = " (os._exit at top level?)" if code is not None and code >= 0 else ""
+            return LearnerError("import", f"could not import your code: {text} during import{hint}")
+        hint = " (sys.exit or os._exit in your code?)" if code is not None and code >= 0 else ""
+        return LearnerError("crashed", f"{text} while running {what}{hint}")
+
+    def _header_bytes(self) -> int:
+        return min(_HEADER_CAP, int(self.limits.reply_bytes))
+
+    def _seconds(self, importing: bool) -> str:
+        seconds = self.limits.import_timeout if importing else self.limits.call_timeout
+        return f"{seconds:g} s"
+
+    def _id_prefix(self) -> int:
+        return self._key << 16 | self._generation
+
+    def _is_current(self, handle: Handle) -> bool:
+        return self._child is not None and handle.id >> 32 == self._id_prefix()
+
+    def _make_handle(self, handle_id: int, type_name: str) -> Handle:
+        return Handle(handle_id, type_name[:_TEXT_CHARS])
+
+    def _discard_child(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()
+
+
+def _text(value: object, limit: int = _TEXT_CHARS) -> str:
+    """A string from the child as one clipped line."""
+    if type(value) is not str:
+        raise ProtocolError("expected a string")
+    line = " ".join(value.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _frames(value: object) -> list[list]:
+    """Validated ``[file, line, function, source]`` frames from the child (last few only)."""
+    if type(value) is not list or len(value) > 100:
+        raise ProtocolError("bad frames")
+    frames = []
+    for f in value[-_FRAMES_SHOWN:]:
+        if type(f) is not list or len(f) != 4 or type(f[1]) is not int:
+            raise ProtocolError("bad frame")
+        frames.append([_text(f[0]), f[1], _text(f[2]), _text(f[3])])
+    return frames
+
+
+def _handles(value: object) -> Iterator[Handle]:
+    """Every Handle inside nested lists, tuples and dicts."""
+    if isinstance(value, Handle):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _handles(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _handles(item)
+
+
+class _Output:
+    """stdout+stderr of a Session's children: the first ``cap`` bytes kept, the rest counted.
+
+    A thread per child drains its pipe continuously, so the child never blocks on output. text()
+    also reads what is pending, so it includes everything printed before the last reply.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._kept = bytearray()
+        self._dropped = 0
+        self._lock = threading.Lock()
+        self._fds: set[int] = set()
+
+    def attach(self, fd: int, stop_fd: int) -> threading.Thread:
+        """Start draining ``fd`` until end of file or until ``stop_fd`` becomes readable."""
+        os.set_blocking(fd, False)
+        with self._lock:
+            self._fds.add(fd)
+        thread = threading.Thread(
+            target=self._drain, args=(fd, stop_fd), name="learner-output", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def detach(self, fd: int) -> None:
+        """Read what is left in ``fd`` and stop reading it; its thread must have ended."""
+        with self._lock:
+            self._pump(fd)
+            self._fds.discard(fd)
+
+    def text(self) -> str:
+        with self._lock:
+            for fd in self._fds:
+                self._pump(fd)
+            kept, dropped = bytes(self._kept), self._dropped
+        text = kept.decode("utf-8", "replace")
+        return f"{text}\n[... {dropped} more bytes dropped]" if dropped else text
+
+    def _drain(self, fd: int, stop_fd: int) -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.register(stop_fd, select.POLLIN)
+        while True:
+            events = poller.poll()
+            while True:
+                with self._lock:
+                    got = self._read(fd)
+                if got <= 0:
+                    break
+            if got < 0 or any(f == stop_fd for f, _ in events):
+                return
+
+    def _pump(self, fd: int, max_reads: int = 64) -> None:
+        for _ in range(max_reads):
+            if self._read(fd) <= 0:
+                return
+
+    def _read(self, fd: int) -> int:
+        """One read (lock held): bytes read, 0 if nothing is pending, -1 at end of file."""
+        try:
+            data = os.read(fd, _OUTPUT_CHUNK)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return -1
+        if not data:
+            return -1
+        room = max(self._cap - len(self._kept), 0)
+        self._kept += data[:room]
+        self._dropped += max(len(data) - room, 0)
+        return len(data)
+
+
+class _Resources:
+    """What one child holds in the parent; release() frees it all (idempotent)."""
+
+    def __init__(self, output: _Output, token: str) -> None:
+        self.output = output
+        self.token = token
+        self.scratch = tempfile.mkdtemp(prefix="backprop-lab-")
+        self.proc: subprocess.Popen | None = None
+        self.pidfd: int | None = None
+        self.fds: list[int] = []
+        self.thread: threading.Thread | None = None
+        self.out_fd = self.stop_fd = -1
+
+    def release(self) -> None:
+        if self.proc is not None:
+            # Kill the group before reaping the leader, so its id cannot have been reused.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+            _kill_leftovers(self.proc.pid, self.token)
+        if self.thread is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.stop_fd, b"x")
+            self.thread.join(timeout=5)
+            if not self.thread.is_alive():
+                self.output.detach(self.out_fd)
+        for fd in [*self.fds, *([self.pidfd] if self.pidfd is not None else [])]:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.fds = []
+        self.pidfd = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class _Child:
+    """One child process with its channel, scratch folder and output drain."""
+
+    def __init__(
+        self, files: list[SourceFile], limits: Limits, output: _Output, token: str
+    ) -> None:
+        self.res = res = _Resources(output, token)
+        self._finalizer = weakref.finalize(self, res.release)
+        try:
+            self.subdir = os.path.join(res.scratch, "submission")
+            os.mkdir(self.subdir)
+            for f in files:
+                Path(self.subdir, f.filename).write_bytes(f.data)
+            req_r, req_w = os.pipe()
+            rep_r, rep_w = os.pipe()
+            out_r, out_w = os.pipe()
+            stop_r, stop_w = os.pipe()
+            res.out_fd, res.stop_fd = out_r, stop_w
+            res.fds += [req_w, rep_r, out_r, stop_r, stop_w]
+            try:
+                for fd in (rep_r, out_r):
+                    with contextlib.suppress(OSError, AttributeError):
+                        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+                res.proc = subprocess.Popen(
+                    [sys.executable, "-I", "-c", _BOOT, str(req_r), str(rep_w)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out_w,
+                    stderr=out_w,
+                    cwd=res.scratch,
+                    env=_child_env(res.scratch, token),
+                    pass_fds=(req_r, rep_w),
+                    start_new_session=True,
+                )
+            finally:
+                for fd in (req_r, rep_w, out_w):
+                    os.close(fd)
+            with contextlib.suppress(AttributeError, OSError):
+                res.pidfd = os.pidfd_open(res.proc.pid)
+            os.set_blocking(req_w, False)
+            self.channel = Channel(rep_r, req_w, res.pidfd)
+            res.thread = output.attach(out_r, stop_r)
+        except BaseException:
+            self.kill()
+            raise
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The exit status (as Popen.returncode) if the process ends within ``timeout`` seconds;
+        the rest of its process group is then killed too. None if it is still running."""
+        res = self.res
+        assert res.proc is not None
+        if res.pidfd is not None:
+            poller = select.poll()
+            poller.register(res.pidfd, select.POLLIN)
+            if not poller.poll(timeout * 1000):
+                return None
+        else:
+            try:
+                res.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        self.kill()
+        return res.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the process group, reap, stop the drain and remove the scratch folder."""
+        self._finalizer()
+
+
+def _child_env(scratch: str, token: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": scratch,
+        "TMPDIR": scratch,
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        _RUN_VAR: token,
+    }
+
+
+def _kill_leftovers(session_id: int, token: str) -> None:
+    """SIGKILL processes that left the child's process group but are still in its session, or
+    still carry its environment marker (e.g. after setsid). Best effort: needs /proc, and learner
+    code can both start a new session and clear its environment."""
+    marker = f"{_RUN_VAR}={token}".encode()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+            in_session = int(fields[3]) == session_id
+            if not in_session:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    in_session = marker in f.read().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if in_session:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

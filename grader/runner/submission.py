@@ -1,0 +1,270 @@
+"""Find the learner's files, and turn Jupyter notebooks into plain Python source.
+
+Runs in the grader's process only (the child never imports it); nbformat is imported lazily.
+Nothing here executes learner code: notebooks are only parsed and compiled, never run.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "CellLine",
+    "NotebookSyntaxError",
+    "SourceFile",
+    "Submission",
+    "SubmissionError",
+    "collect_sources",
+    "locate",
+    "notebook_to_source",
+]
+
+SUFFIXES = (".py", ".ipynb")
+EXERCISE_STEM = re.compile(r"ex[0-9]{2}_[A-Za-z0-9_]+")
+PYTHON_CELL_MAGICS = frozenset({"time", "capture"})  # %%magics whose body is plain Python, run once
+
+
+class SubmissionError(Exception):
+    """One-line, user-facing message: missing path, unknown layout, nothing to grade."""
+
+
+class NotebookSyntaxError(SubmissionError):
+    """A code cell of the graded notebook does not compile."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What to grade: exercise module name, the file graded as that module, importable siblings."""
+
+    module: str  # module name of the exercise, e.g. "ex01_activations"
+    graded_file: Path  # the file being graded (.py or .ipynb)
+    search_dir: Path | None  # folder whose exNN_*.py / .ipynb are importable (None: lone file)
+
+
+@dataclass(frozen=True)
+class CellLine:
+    """A place in a notebook: ``cell`` is the 1-based index among all cells, ``line`` 1-based."""
+
+    cell: int
+    line: int
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One module to put in front of the learner's import path.
+
+    ``data`` is the Python source as bytes; ``line_map[n - 1]`` is the notebook place of line ``n``
+    (None for a .py file, whose lines are its own). ``display`` is the learner's file name.
+    """
+
+    module: str
+    display: str
+    data: bytes
+    line_map: list[CellLine | None] | None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.module}.py"
+
+
+def locate(path: Path, module: str) -> Submission:
+    """Find what to grade as ``module`` at ``path`` (a .py/.ipynb file, or a folder).
+
+    A file is graded as ``module`` whatever its name. In a folder the graded file is
+    ``<module>.py`` or ``<module>.ipynb``; if both exist the newer one wins, ties go to ``.py``.
+    Raises SubmissionError with a one-line message when there is nothing to grade.
+    """
+    if not module.isidentifier():
+        raise ValueError(f"not a module name: {module!r}")
+    path = Path(path)
+    if path.is_dir():
+        found = _pick(path, module)
+        if found is None:
+            raise SubmissionError(f"no {module}.py or {module}.ipynb in {path}/")
+        return Submission(module, found.absolute(), path.absolute())
+    if path.is_file():
+        if path.suffix not in SUFFIXES:
+            raise SubmissionError(f"{path} is not a .py file or a .ipynb notebook")
+        return Submission(module, path.absolute(), None)
+    raise SubmissionError(f"{path} does not exist")
+
+
+def _pick(folder: Path, stem: str) -> Path | None:
+    """``folder/stem.py`` or ``folder/stem.ipynb``: the newer one, ``.py`` on a tie, or None."""
+    best: tuple[float, int, Path] | None = None
+    for rank, suffix in enumerate(SUFFIXES):
+        candidate = folder / f"{stem}{suffix}"
+        try:
+            if not candidate.is_file():
+                continue
+            key = (candidate.stat().st_mtime, -rank, candidate)
+        except OSError:
+            continue
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return None if best is None else best[2]
+
+
+def collect_sources(submission: Submission) -> list[SourceFile]:
+    """The graded module and, for a folder, every exNN_* sibling, as Python source.
+
+    Raises SubmissionError (NotebookSyntaxError for a graded notebook that does not compile) if
+    the graded file cannot be read. A sibling that cannot be read becomes a module raising
+    ImportError; a sibling notebook is converted without the syntax check, so a SyntaxError in it
+    surfaces when (and only if) it is imported.
+    """
+    files = {submission.module: submission.graded_file}
+    if submission.search_dir is not None:
+        stems = {
+            p.stem
+            for p in _listdir(submission.search_dir)
+            if p.suffix in SUFFIXES and EXERCISE_STEM.fullmatch(p.stem)
+        }
+        for stem in sorted(stems - {submission.module}):
+            found = _pick(submission.search_dir, stem)
+            if found is not None:
+                files[stem] = found
+    out = []
+    for module, path in files.items():
+        graded = module == submission.module
+        try:
+            out.append(_source_file(module, path, check=graded))
+        except SubmissionError as e:
+            if graded:
+                raise
+            stub = f"raise ImportError({str(e)!r})\n".encode()
+            out.append(SourceFile(module, path.name, stub, None))
+    return out
+
+
+def _listdir(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as e:
+        raise SubmissionError(f"cannot read {folder}/: {e.strerror}") from None
+
+
+def _source_file(module: str, path: Path, check: bool) -> SourceFile:
+    if path.suffix == ".ipynb":
+        text, line_map = _convert(path, check)
+        return SourceFile(module, path.name, text.encode("utf-8", "surrogatepass"), line_map)
+    try:
+        return SourceFile(module, path.name, path.read_bytes(), None)
+    except OSError as e:
+        raise SubmissionError(f"cannot read {path.name}: {e.strerror}") from None
+
+
+def notebook_to_source(path: Path) -> tuple[str, list[CellLine | None]]:
+    """The code cells of a notebook as one Python source, and where each line came from.
+
+    Line ``n`` of the source comes from ``line_map[n - 1]``. IPython magics (``%line`` and whole
+    ``%%cell`` magics, except ``%%time``/``%%capture`` whose body is kept) and ``!shell`` lines
+    become blank lines, so lines keep their numbers. Each cell is compiled (never run) and a
+    SyntaxError raises NotebookSyntaxError("SyntaxError in cell 4, line 2: invalid syntax").
+    An unreadable notebook raises SubmissionError.
+    """
+    return _convert(Path(path), check=True)
+
+
+def _convert(path: Path, check: bool) -> tuple[str, list[CellLine | None]]:
+    lines: list[str] = []
+    line_map: list[CellLine | None] = []
+    for number, cell in enumerate(_read_cells(path), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise SubmissionError(f"{path.name} is not a readable notebook (cell {number})")
+        cell_lines = _strip_magics(source.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        if check:
+            _check_cell("\n".join(cell_lines) + "\n", number)
+        lines.extend(cell_lines)
+        line_map.extend(CellLine(number, i) for i in range(1, len(cell_lines) + 1))
+    return "\n".join(lines) + "\n", line_map
+
+
+def _read_cells(path: Path) -> list:
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.read(str(path), as_version=4)
+        cells = notebook.get("cells", [])
+    except OSError as e:
+        raise SubmissionError(f"cannot read {path.name}: {e.strerror}") from None
+    except Exception as e:
+        reason = type(e).__name__
+        raise SubmissionError(f"{path.name} is not a readable notebook ({reason})") from None
+    if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+        raise SubmissionError(f"{path.name} is not a readable notebook")
+    return cells
+
+
+def _check_cell(source: str, number: int) -> None:
+    try:
+        compile(source, f"<cell {number}>", "exec", dont_inherit=True)
+    except SyntaxError as e:
+        where = f", line {e.lineno}" if e.lineno else ""
+        raise NotebookSyntaxError(f"{type(e).__name__} in cell {number}{where}: {e.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise NotebookSyntaxError(f"SyntaxError in cell {number}: {e}") from None
+
+
+def _strip_magics(lines: list[str]) -> list[str]:
+    """Blank out IPython magic and shell lines of one cell (same number of lines back)."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return lines
+    head = lines[first].lstrip()
+    if head.startswith("%%"):
+        words = head[2:].split(maxsplit=1)
+        if not words or words[0] not in PYTHON_CELL_MAGICS:
+            return [""] * len(lines)
+        lines = lines[:first] + [""] + lines[first + 1 :]
+    candidates = [i for i, line in enumerate(lines) if line.lstrip().startswith(("%", "!"))]
+    if not candidates:
+        return lines
+    starts = _statement_starts(lines)
+    out = list(lines)
+    for i in candidates:
+        if starts is None or i in starts:
+            out[i] = ""
+    return out
+
+
+def _statement_starts(lines: list[str]) -> set[int] | None:
+    """0-based indexes of lines that begin a statement (not inside a string, brackets or a
+    backslash continuation), with magic/shell lines skipped; None if the cell cannot be tokenized.
+    """
+    skip = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
+    starts: set[int] = set()
+    depth, at_start, magic_row = 0, True, -1
+    readline = io.StringIO("\n".join(lines) + "\n").readline
+    try:
+        for tok in tokenize.generate_tokens(readline):
+            row = tok.start[0] - 1
+            if tok.type in (tokenize.NEWLINE, tokenize.NL) and (depth == 0 or row == magic_row):
+                at_start = True
+            if tok.type in skip or tok.type == tokenize.ENDMARKER or row == magic_row:
+                continue
+            if at_start:
+                starts.add(row)
+                at_start = False
+                if lines[row].lstrip().startswith(("%", "!")):
+                    magic_row = row
+                    continue
+            if tok.type == tokenize.OP and tok.string in ("(", "[", "{"):
+                depth += 1
+            elif tok.type == tokenize.OP and tok.string in (")", "]", "}"):
+                depth = max(depth - 1, 0)
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return starts
