@@ -1,0 +1,27 @@
+"""The check library shared by every exercise.
+
+An exercise is a list of named, pointed checks (``Check``). Checks talk to the learner's code
+only through a ``Context`` (which wraps the isolated runner), compare in the grader's own
+process (``compare``), and name known mistakes when a result matches one (``mistakes``).
+"""
+
+from grader.checks.base import Check, Context, Exercise, Ref
+from grader.checks.compare import assert_close, same_value
+from grader.checks.failure import CheckFailed
+from grader.checks.kinds import Case, derivative_check, function_check, property_check
+from grader.checks.mistakes import Mistake
+
+__all__ = [
+    "Case",
+    "Check",
+    "CheckFailed",
+    "Context",
+    "Exercise",
+    "Mistake",
+    "Ref",
+    "assert_close",
+    "derivative_check",
+    "function_check",
+    "property_check",
+    "same_value",
+]

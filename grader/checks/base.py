@@ -1,0 +1,143 @@
+"""The vocabulary of checks: Check, Exercise, Ref (a reference value) and the Context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from grader.checks.compare import same_value
+from grader.checks.failure import CheckFailed
+
+if TYPE_CHECKING:
+    from grader.runner.limits import Limits
+    from grader.runner.session import Handle, LearnerError, Session
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value the reference solution produces, stored ahead of time for public checks.
+
+    ``key`` is unique within its exercise; ``inputs`` are hashed so that a stored value made
+    from other inputs is detected; ``compute(solution_module)`` produces the value.
+    """
+
+    key: str
+    inputs: Any
+    compute: Callable[[ModuleType], Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check worth ``points``.
+
+    ``run(ctx)`` returns a short pass message or raises ``CheckFailed``; ``refs`` lists the
+    reference values it asks ``ctx.expected`` for.
+    """
+
+    name: str
+    points: float
+    run: Callable[[Context], str]
+    refs: tuple[Ref, ...] = ()
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise: its id (``"ex01"``), learner module name, title and checks."""
+
+    id: str
+    module: str
+    title: str
+    checks: tuple[Check, ...]
+    limits: Limits | None = None
+    requires: tuple[str, ...] = field(default=())
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks if not c.hidden)
+
+    def refs(self) -> list[Ref]:
+        """Every reference value the checks use, in check order."""
+        return [ref for check in self.checks for ref in check.refs]
+
+
+class Oracle(Protocol):
+    """Where reference values come from: stored files (public) or the live solutions."""
+
+    def expected(self, exercise: Exercise, ref: Ref) -> Any: ...
+
+
+def describe_learner_error(error: LearnerError, what: str) -> str:
+    """A one-line message for a learner fault met while running ``what``."""
+    if error.kind == "not_implemented":
+        return f"{what} is not implemented yet"
+    if error.kind in ("import", "timeout", "crashed", "stale"):
+        return error.message
+    return f"{what}: {error.message}"
+
+
+class Context:
+    """What a check may do: call the learner's code and ask for reference values."""
+
+    def __init__(self, session: Session, oracle: Oracle, exercise: Exercise) -> None:
+        self.session = session
+        self.oracle = oracle
+        self.exercise = exercise
+
+    def expected(self, ref: Ref) -> Any:
+        """The reference value for ``ref``."""
+        return self.oracle.expected(self.exercise, ref)
+
+    def call(
+        self,
+        target: str | Handle,
+        *args: Any,
+        method: str | None = None,
+        keep: bool = False,
+        may_modify: Sequence[int] = (),
+        check_inputs: bool = True,
+        what: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call ``target`` (a module name or a Handle's ``method``) in the learner's process.
+
+        Returns the decoded result. Raises ``CheckFailed`` when the learner's code fails
+        (not implemented, exception, timeout, crash) or, with ``check_inputs``, when it
+        modified a positional argument whose index is not in ``may_modify``.
+        """
+        label = what or _label(target, method)
+        reply = self.session.call(
+            target, *args, method=method, keep=keep, return_args=check_inputs, **kwargs
+        )
+        if reply.error is not None:
+            raise CheckFailed(
+                describe_learner_error(reply.error, label),
+                diagnosis="not implemented" if reply.error.kind == "not_implemented" else None,
+                kind=reply.error.kind,
+            )
+        if check_inputs and reply.args_after is not None:
+            for index, (before, after) in enumerate(zip(args, reply.args_after, strict=False)):
+                if index not in may_modify and not same_value(before, after):
+                    raise CheckFailed(
+                        f"{label} modified its input (argument {index + 1}) in place; "
+                        "compute on a new array (for example y = x - c, not x -= c)",
+                        diagnosis="modifies its input",
+                    )
+        return reply.value
+
+    def attr(self, target: Handle, name: str, keep: bool = False) -> Any:
+        """Read attribute ``name`` of a learner object; ``CheckFailed`` if it is missing."""
+        reply = self.session.getattr(target, name, keep=keep)
+        if reply.error is not None:
+            raise CheckFailed(
+                describe_learner_error(reply.error, f"{target.type_name}.{name}"),
+                kind=reply.error.kind,
+            )
+        return reply.value
+
+
+def _label(target: Any, method: str | None) -> str:
+    base = target if isinstance(target, str) else getattr(target, "type_name", "object")
+    return f"{base}.{method}" if method else str(base)

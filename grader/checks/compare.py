@@ -1,0 +1,141 @@
+"""Comparing a learner's result with an expected one, and saying where and by how much.
+
+Values are trees of numbers and arrays: scalars, ndarrays, tuples/lists and str-keyed dicts.
+Everything is compared in float64 in the grader's own process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.checks.failure import CheckFailed
+
+
+def _is_numeric(value: Any) -> bool:
+    if isinstance(value, bool | int | float | np.number | np.bool_):
+        return True
+    return isinstance(value, np.ndarray) and (
+        np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_
+    )
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """True when two value trees are identical (NaN equals NaN; shapes and types must match)."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(same_value(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, list | tuple) or isinstance(b, list | tuple):
+        return (
+            isinstance(a, list | tuple)
+            and isinstance(b, list | tuple)
+            and len(a) == len(b)
+            and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if _is_numeric(a) and _is_numeric(b):
+        x, y = np.asarray(a), np.asarray(b)
+        if x.shape != y.shape:
+            return False
+        if np.issubdtype(x.dtype, np.inexact) or np.issubdtype(y.dtype, np.inexact):
+            return bool(np.array_equal(x, y, equal_nan=True))
+        return bool(np.array_equal(x, y))
+    return type(a) is type(b) and a == b
+
+
+def close_enough(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """True when ``got`` matches ``expected`` within tolerance (NaN matches NaN)."""
+    try:
+        assert_close(got, expected, what="value", rtol=rtol, atol=atol)
+    except CheckFailed:
+        return False
+    return True
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _index(idx: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(i) for i in idx) + ")" if len(idx) != 1 else f"[{idx[0]}]"
+
+
+def _describe_type(value: Any) -> str:
+    if value is None:
+        return "None (a missing return?)"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def float_array(got: Any, *, what: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``got`` as a float64 array of ``shape``, or ``CheckFailed`` saying what it is instead.
+
+    A size-1 result is accepted where a scalar (shape ``()``) is expected.
+    """
+    if not _is_numeric(got):
+        raise CheckFailed(f"{what}: expected a number or array, got {_describe_type(got)}")
+    array = np.asarray(got, dtype=np.float64)
+    if array.shape != tuple(shape):
+        if shape == () and array.size == 1:
+            return array.reshape(())
+        raise CheckFailed(f"{what}: got shape {array.shape}, expected shape {tuple(shape)}")
+    return array
+
+
+def assert_close(
+    got: Any, expected: Any, *, what: str, rtol: float = 1e-6, atol: float = 1e-9
+) -> None:
+    """Raise ``CheckFailed`` unless ``got`` matches ``expected`` elementwise.
+
+    Arrays must have the expected shape (a scalar may be a 0-d array, and a 0-d or size-1
+    result is accepted for a scalar); the message names the largest error, its index and
+    both values, and how many elements differ.
+    """
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            raise CheckFailed(f"{what}: expected a dict, got {_describe_type(got)}")
+        missing = [k for k in expected if k not in got]
+        if missing:
+            raise CheckFailed(f"{what}: missing key(s) {', '.join(map(repr, missing))}")
+        for key in expected:
+            assert_close(got[key], expected[key], what=f"{what}[{key!r}]", rtol=rtol, atol=atol)
+        return
+    if isinstance(expected, list | tuple):
+        if not isinstance(got, list | tuple) or len(got) != len(expected):
+            raise CheckFailed(
+                f"{what}: expected {len(expected)} values, got {_describe_type(got)}"
+                + (f" of {len(got)}" if isinstance(got, list | tuple) else "")
+            )
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            assert_close(g, e, what=f"{what}[{i}]", rtol=rtol, atol=atol)
+        return
+    e = np.asarray(expected, dtype=np.float64)
+    g = float_array(got, what=what, shape=e.shape)
+    both_nan = np.isnan(g) & np.isnan(e)
+    same_inf = np.isinf(e) & (g == e)
+    with np.errstate(invalid="ignore"):
+        error = np.abs(g - e)
+        within = np.isfinite(e) & (error <= atol + rtol * np.abs(e))
+        bad = ~(both_nan | same_inf | within)
+    if not bad.any():
+        return
+    # The worst offender: NaN/inf first, then the largest absolute error.
+    score = np.where(bad, np.nan_to_num(error, nan=np.inf, posinf=np.inf), -1.0)
+    flat = int(np.argmax(score))
+    idx = np.unravel_index(flat, g.shape) if g.ndim else ()
+    gv, ev = float(g[idx]), float(e[idx])
+    where = f" at index {_index(tuple(int(i) for i in idx))}" if g.ndim else ""
+    count = f" ({int(bad.sum())} of {g.size} elements differ)" if g.size > 1 else ""
+    if np.isnan(gv) and not np.isnan(ev):
+        head = f"{what}: got NaN{where}, expected {_fmt(ev)}"
+    else:
+        head = (
+            f"{what}: largest error {float(error[idx]):.3g}{where}: "
+            f"expected {_fmt(ev)}, got {_fmt(gv)}"
+        )
+    raise CheckFailed(head + count)

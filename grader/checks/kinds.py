@@ -1,0 +1,178 @@
+"""Reusable kinds of check, built from data: reference comparison, derivative, property."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.checks.base import Check, Context, Ref
+from grader.checks.compare import assert_close, close_enough, float_array
+from grader.checks.failure import CheckFailed
+from grader.checks.mistakes import RAISED, Mistake, Raised, diagnose, predict
+
+#: Learner faults after which further calls in the same check are pointless.
+FATAL_KINDS = frozenset({"not_implemented", "timeout", "crashed", "import", "stale", "not_found"})
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input: a label for messages (``"batch of 4x5"``) and the call's arguments."""
+
+    label: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+
+def _reference(func: str, case: Case) -> Callable[[Any], Any]:
+    def compute(solution: Any) -> Any:
+        return getattr(solution, func)(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+    return compute
+
+
+def _with_diagnosis(failure: CheckFailed, mistake: Mistake | None) -> CheckFailed:
+    if mistake is None:
+        return failure
+    return CheckFailed(f"{mistake.message}. {failure.message}", diagnosis=mistake.name)
+
+
+def function_check(
+    func: str,
+    cases: Sequence[Case],
+    *,
+    name: str,
+    points: float = 1,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    mistakes: Sequence[Mistake] = (),
+    hidden: bool = False,
+) -> Check:
+    """Compare ``func`` with the reference on every case; diagnose known mistakes on failure.
+
+    Every call also verifies the learner left its inputs unmodified.
+    """
+    refs = tuple(
+        Ref(f"{name}/{case.label}", (func, case.args, case.kwargs), _reference(func, case))
+        for case in cases
+    )
+
+    def run(ctx: Context) -> str:
+        outcomes: list[tuple[tuple, dict, Any, Any]] = []
+        first_failure: CheckFailed | None = None
+        for case, ref in zip(cases, refs, strict=True):
+            expected = ctx.expected(ref)
+            what = f"{func} on {case.label}"
+            try:
+                got = ctx.call(func, *case.args, what=func, **case.kwargs)
+            except CheckFailed as failure:
+                if failure.kind in FATAL_KINDS or failure.kind is None:
+                    raise
+                outcomes.append((case.args, case.kwargs, RAISED, expected))
+                first_failure = first_failure or CheckFailed(
+                    f"{failure.message} (input: {case.label})", kind=failure.kind
+                )
+                continue
+            outcomes.append((case.args, case.kwargs, got, expected))
+            try:
+                assert_close(got, expected, what=what, rtol=rtol, atol=atol)
+            except CheckFailed as failure:
+                first_failure = first_failure or failure
+        if first_failure is not None:
+            raise _with_diagnosis(first_failure, diagnose(mistakes, outcomes, rtol, atol))
+        return f"matches the reference on {len(cases)} input{'s' if len(cases) > 1 else ''}"
+
+    return Check(name=name, points=points, run=run, refs=refs, hidden=hidden)
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """CS231n's relative error: max |a - b| / max(1e-8, |a| + |b|)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def derivative_check(
+    grad_func: str,
+    func: str,
+    cases: Sequence[Case],
+    *,
+    name: str,
+    points: float = 1,
+    h: float = 1e-4,
+    max_rel_error: float = 1e-6,
+    hidden: bool = False,
+) -> Check:
+    """``grad_func(x)`` must agree with the central difference of the learner's own ``func``.
+
+    Cases should keep ``x`` away from kinks. The relative error is reported as CS231n does.
+    """
+
+    def run(ctx: Context) -> str:
+        worst = 0.0
+        for case in cases:
+            x, rest = np.asarray(case.args[0], dtype=np.float64), case.args[1:]
+            grad = ctx.call(grad_func, x, *rest, **case.kwargs)
+            f_plus = ctx.call(func, x + h, *rest, **case.kwargs)
+            f_minus = ctx.call(func, x - h, *rest, **case.kwargs)
+            grad = float_array(grad, what=f"{grad_func} on {case.label}", shape=x.shape)
+            numeric = (
+                float_array(f_plus, what=f"{func} on {case.label} + h", shape=x.shape)
+                - float_array(f_minus, what=f"{func} on {case.label} - h", shape=x.shape)
+            ) / (2 * h)
+            err = rel_error(grad, numeric)
+            worst = max(worst, err)
+            if not err <= max_rel_error:
+                raise CheckFailed(
+                    f"{grad_func} disagrees with the numerical derivative of your {func} on "
+                    f"{case.label}: relative error {err:.2e} (should be below {max_rel_error:.0e})"
+                )
+        return f"relative error {worst:.1e} against the numerical derivative"
+
+    return Check(name=name, points=points, run=run, hidden=hidden)
+
+
+def property_check(
+    func: str,
+    cases: Sequence[Case],
+    predicate: Callable[[Any, Case], str | None],
+    *,
+    name: str,
+    points: float = 1,
+    passed: str = "ok",
+    mistakes: Sequence[Mistake] = (),
+    hidden: bool = False,
+) -> Check:
+    """``predicate(result, case)`` returns None when the result is right, else the problem.
+
+    When a case fails and one of ``mistakes`` would produce the learner's result on it, the
+    message names that mistake.
+    """
+
+    def run(ctx: Context) -> str:
+        for case in cases:
+            got = ctx.call(func, *case.args, what=func, **case.kwargs)
+            problem = predicate(got, case)
+            if problem is not None:
+                failure = CheckFailed(f"{func} on {case.label}: {problem}")
+                raise _with_diagnosis(failure, _reproduced(mistakes, case, got, predicate))
+        return passed
+
+    return Check(name=name, points=points, run=run, hidden=hidden)
+
+
+def _reproduced(
+    mistakes: Sequence[Mistake], case: Case, got: Any, predicate: Callable[[Any, Case], str | None]
+) -> Mistake | None:
+    """The first mistake that gives the learner's result on ``case`` and fails ``predicate``."""
+    for mistake in mistakes:
+        predicted = predict(mistake.impl, case.args, case.kwargs)
+        if (
+            not isinstance(predicted, Raised)
+            and close_enough(got, predicted, 1e-6, 1e-9)
+            and predicate(predicted, case) is not None
+        ):
+            return mistake
+    return None

@@ -1,0 +1,78 @@
+"""Known mistakes as data: a buggy implementation and what to tell the learner.
+
+When a learner's results are wrong, each known mistake of that function is run on the same
+inputs (in the grader's process: these are the project's own small functions). A mistake
+whose results match the learner's on every input, and which is wrong itself, names the bug.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks.compare import close_enough
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake: ``impl`` behaves as the buggy code would (same signature)."""
+
+    name: str
+    message: str
+    impl: Callable[..., Any]
+
+
+class Raised:
+    """Stands for "the code raised an exception" in an outcome."""
+
+    def __repr__(self) -> str:
+        return "Raised()"
+
+
+RAISED = Raised()
+
+
+def predict(impl: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """What ``impl`` returns on these inputs (``RAISED`` if it raises); warnings silenced."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return impl(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        except Exception:
+            return RAISED
+
+
+def _matches(got: Any, predicted: Any, rtol: float, atol: float) -> bool:
+    if isinstance(got, Raised) or isinstance(predicted, Raised):
+        return isinstance(got, Raised) and isinstance(predicted, Raised)
+    return close_enough(got, predicted, rtol, atol)
+
+
+def diagnose(
+    mistakes: Sequence[Mistake],
+    outcomes: Sequence[tuple[tuple, dict, Any, Any]],
+    rtol: float,
+    atol: float,
+) -> Mistake | None:
+    """The first mistake consistent with every outcome, or None.
+
+    ``outcomes`` holds ``(args, kwargs, got, expected)`` per input, ``got`` being ``RAISED``
+    when the learner's code raised. A mistake qualifies when it reproduces ``got`` on every
+    input and differs from ``expected`` on at least one.
+    """
+    for mistake in mistakes:
+        predicted = [predict(mistake.impl, args, kwargs) for args, kwargs, _, _ in outcomes]
+        if all(
+            _matches(got, pred, rtol, atol)
+            for (_, _, got, _), pred in zip(outcomes, predicted, strict=True)
+        ) and any(
+            not _matches(exp, pred, rtol, atol)
+            for (_, _, _, exp), pred in zip(outcomes, predicted, strict=True)
+        ):
+            return mistake
+    return None

@@ -1,0 +1,101 @@
+"""Grading one exercise of one submission: run every check through an isolated session."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from grader.checks.base import Check, Context, Exercise, Oracle
+from grader.checks.failure import CheckFailed
+from grader.expected import StoredOracle, StoreError
+from grader.result import CheckResult, ExerciseResult
+from grader.runner.limits import Limits
+from grader.runner.session import Session
+from grader.runner.submission import Submission, SubmissionError, locate
+
+
+def _failed(check: Check, message: str, diagnosis: str | None = None) -> CheckResult:
+    return CheckResult(
+        name=check.name,
+        score=0.0,
+        max_score=check.points,
+        status="failed",
+        output=message,
+        diagnosis=diagnosis,
+        hidden=check.hidden,
+    )
+
+
+def _run_check(check: Check, ctx: Context) -> CheckResult:
+    try:
+        message = check.run(ctx)
+    except CheckFailed as failure:
+        return _failed(check, failure.message, failure.diagnosis)
+    except StoreError:
+        raise
+    except Exception as error:  # a result the check did not foresee; never crash the run
+        return _failed(check, f"could not check the result ({type(error).__name__}: {error})")
+    return CheckResult(
+        name=check.name,
+        score=float(check.points),
+        max_score=check.points,
+        status="passed",
+        output=message,
+        hidden=check.hidden,
+    )
+
+
+def grade_submission(
+    exercise: Exercise,
+    submission: Submission,
+    *,
+    oracle: Oracle | None = None,
+    limits: Limits | None = None,
+    include_hidden: bool = False,
+) -> ExerciseResult:
+    """Run every check of ``exercise`` on ``submission``; learner faults become failed checks.
+
+    Raises ``StoreError`` only when the grader's own reference values are broken.
+    """
+    oracle = oracle or StoredOracle()
+    limits = limits or exercise.limits or Limits()
+    checks = [c for c in exercise.checks if include_hidden or not c.hidden]
+    result = ExerciseResult(exercise.id, exercise.title, str(submission.graded_file))
+    try:
+        session = Session(submission, limits)
+    except SubmissionError as error:  # e.g. a notebook with a syntax error
+        result.error = str(error)
+        result.checks = [_failed(c, str(error)) for c in checks]
+        return result
+    with session:
+        if session.import_error is not None:
+            result.error = session.import_error.message
+            result.checks = [_failed(c, session.import_error.message) for c in checks]
+        else:
+            ctx = Context(session, oracle, exercise)
+            result.checks = [_run_check(check, ctx) for check in checks]
+        result.learner_output = session.output
+    return result
+
+
+def grade_path(
+    exercise: Exercise,
+    path: Path,
+    *,
+    oracle: Oracle | None = None,
+    limits: Limits | None = None,
+    include_hidden: bool = False,
+) -> ExerciseResult:
+    """Locate ``exercise``'s file under ``path`` and grade it.
+
+    Raises ``SubmissionError`` (a one-line message) when there is nothing to grade.
+    """
+    submission = locate(Path(path), exercise.module)
+    return grade_submission(
+        exercise, submission, oracle=oracle, limits=limits, include_hidden=include_hidden
+    )
+
+
+def with_timeout(limits: Limits, seconds: float | None) -> Limits:
+    """``limits`` with the per-call timeout replaced when ``seconds`` is given."""
+    return limits if seconds is None else replace(limits, call_timeout=seconds)

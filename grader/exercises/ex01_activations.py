@@ -1,0 +1,239 @@
+"""Checks for ex01: activation functions and their derivatives."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks import (
+    Case,
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    Mistake,
+    assert_close,
+    derivative_check,
+    function_check,
+    property_check,
+)
+
+rng = np.random.default_rng(1)
+
+#: Inputs of every shape the spec asks for: scalar, 1-D, a batch and a 3-D array.
+SHAPES = (
+    Case("a scalar", (0.7,)),
+    Case("a 1-D array", (rng.normal(0, 3, size=7),)),
+    Case("a 4x5 batch", (rng.normal(0, 3, size=(4, 5)),)),
+    Case("a 2x3x4 array", (rng.normal(0, 3, size=(2, 3, 4)),)),
+)
+
+
+def _away_from_zero(shape: tuple[int, ...]) -> np.ndarray:
+    """Values in +-[0.1, 4]: no kink of relu, leaky_relu or elu is near."""
+    return rng.uniform(0.1, 4.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+SMOOTH = (
+    Case("a 1-D array", (_away_from_zero((9,)),)),
+    Case("a 3x4 batch", (_away_from_zero((3, 4)),)),
+)
+AT_ZERO = Case("[-1, 0, 1]", (np.array([-1.0, 0.0, 1.0]),))
+
+
+def _with_alpha(cases: tuple[Case, ...], alpha: float) -> tuple[Case, ...]:
+    return cases + tuple(
+        Case(f"{c.label} with alpha={alpha}", c.args, {"alpha": alpha}) for c in cases
+    )
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+# Known mistakes, one line each: what the buggy code computes and what to tell the learner.
+MISTAKES: dict[str, list[Mistake]] = {
+    "step_function": [
+        Mistake("step 1 at 0", "step_function returns 1 at x = 0; use x > 0, not x >= 0",
+                lambda x: (np.asarray(x) >= 0).astype(int)),
+    ],
+    "sigmoid_grad": [
+        Mistake("sigmoid_grad on the output",
+                "sigmoid_grad computes x * (1 - x): that formula takes the sigmoid's output y; "
+                "here x is the input, so compute s = sigmoid(x) first",
+                lambda x: np.asarray(x) * (1 - np.asarray(x))),
+        Mistake("sigmoid_grad returns sigmoid", "sigmoid_grad returns sigmoid(x) itself",
+                lambda x: _sigmoid(x)),
+    ],
+    "tanh_grad": [
+        Mistake("tanh_grad on the output",
+                "tanh_grad computes 1 - x**2: that formula takes tanh's output; "
+                "here x is the input, so use 1 - tanh(x)**2",
+                lambda x: 1 - np.asarray(x) ** 2),
+    ],
+    "relu_grad": [
+        Mistake("relu_grad returns relu", "relu_grad returns max(0, x) instead of 1 for x > 0",
+                lambda x: np.maximum(0, x)),
+    ],
+    "leaky_relu": [
+        Mistake("alpha ignored", "leaky_relu ignores its alpha argument (always 0.01)",
+                lambda x, alpha=0.01: np.where(np.asarray(x) > 0, x, 0.01 * np.asarray(x))),
+    ],
+    "leaky_relu_grad": [
+        Mistake("alpha ignored", "leaky_relu_grad ignores its alpha argument (always 0.01)",
+                lambda x, alpha=0.01: np.where(np.asarray(x) > 0, 1.0, 0.01)),
+        Mistake("leaky_relu_grad 0 for negatives",
+                "leaky_relu_grad gives 0 for x < 0; the slope there is alpha",
+                lambda x, alpha=0.01: np.where(np.asarray(x) > 0, 1.0, 0.0)),
+    ],
+    "elu": [
+        Mistake("ELU without the -1", "elu computes alpha * exp(x) for x <= 0; "
+                "it is alpha * (exp(x) - 1), so that it is 0 at 0",
+                lambda x, alpha=1.0: np.where(np.asarray(x) > 0, x, alpha * np.exp(x))),
+        Mistake("alpha ignored", "elu ignores its alpha argument",
+                lambda x, alpha=1.0: np.where(np.asarray(x) > 0, x, np.expm1(x))),
+    ],
+    "elu_grad": [
+        Mistake("alpha ignored", "elu_grad ignores its alpha argument",
+                lambda x, alpha=1.0: np.where(np.asarray(x) > 0, 1.0, np.exp(x))),
+    ],
+    "softmax": [
+        Mistake("no max subtraction",
+                "softmax overflows (exp of a large score is inf, and inf/inf is NaN): "
+                "subtract each row's max before exp, since softmax(x) = softmax(x - c)",
+                lambda x: np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)),
+        Mistake("softmax max over the whole batch",
+                "softmax subtracts the max of the whole batch; subtract each row's own max "
+                "(np.max(x, axis=-1, keepdims=True)) or rows with small scores underflow to 0/0",
+                lambda x: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)), axis=-1,
+                                                         keepdims=True)),
+        Mistake("softmax over the wrong axis",
+                "softmax normalises over the first axis (columns); a batch has one sample per "
+                "row, so normalise over the last axis (axis=-1, keepdims=True)",
+                lambda x: np.exp(x - np.max(x, axis=0)) / np.sum(np.exp(x - np.max(x, axis=0)),
+                                                                 axis=0)),
+        Mistake("softmax over the whole batch",
+                "softmax divides by the sum over the whole batch; each row must sum to 1, so "
+                "sum over the last axis (axis=-1, keepdims=True)",
+                lambda x: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)))),
+    ],
+}
+
+
+def _reference(func: str, cases: tuple[Case, ...], name: str, **options: float) -> Check:
+    return function_check(func, cases, name=name, mistakes=MISTAKES.get(func, ()), **options)
+
+
+def _is_binary_at_zero(got: object, case: Case) -> str | None:
+    """Accept 0 or 1 at x = 0 and the exact values elsewhere (for the *_grad functions)."""
+    values = np.asarray(got, dtype=np.float64)
+    if values.shape != (3,):
+        return f"got shape {values.shape}, expected (3,)"
+    if values[1] not in (0.0, 1.0):
+        return f"the value at exactly 0 is {values[1]:g}; it may be 0 or 1"
+    if values[2] != 1.0:
+        return f"the value at x = 1 is {values[2]:g}, expected 1"
+    return None
+
+
+def _one_sided(alpha_default: float):
+    def predicate(got: object, case: Case) -> str | None:
+        alpha = case.kwargs.get("alpha", alpha_default)
+        values = np.asarray(got, dtype=np.float64)
+        if values.shape != (3,):
+            return f"got shape {values.shape}, expected (3,)"
+        if not (np.isclose(values[1], 1.0) or np.isclose(values[1], alpha)):
+            return f"the value at exactly 0 is {values[1]:g}; it may be 1 or alpha = {alpha:g}"
+        if not np.isclose(values[2], 1.0):
+            return f"the value at x = 1 is {values[2]:g}, expected 1"
+        return None
+
+    return predicate
+
+
+def _step_at_zero(got: object, case: Case) -> str | None:
+    values = np.asarray(got, dtype=np.float64)
+    if values.shape != (3,) or not np.array_equal(values, [0.0, 0.0, 1.0]):
+        return f"got {values.tolist()}, expected [0, 0, 1] (0 at exactly 0)"
+    return None
+
+
+def _rows_sum_to_one(got: object, case: Case) -> str | None:
+    sums = np.sum(np.asarray(got, dtype=np.float64), axis=-1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
+        worst = int(np.argmax(np.abs(sums - 1)))
+        return f"row {worst} sums to {sums.flat[worst]:.6g}, not 1"
+    return None
+
+
+SOFTMAX_BATCH = rng.normal(0, 2, size=(5, 6))
+
+
+def _softmax_shift(ctx: Context) -> str:
+    """softmax(x + c) must equal softmax(x) row by row, with a different c per row."""
+    shift = np.arange(5.0)[:, None] * 30.0
+    plain = ctx.call("softmax", SOFTMAX_BATCH)
+    shifted = ctx.call("softmax", SOFTMAX_BATCH + shift)
+    try:
+        assert_close(shifted, plain, what="softmax(x + c) vs softmax(x)", rtol=1e-9, atol=1e-12)
+    except CheckFailed as failure:
+        message = f"{failure.message}; adding a constant to a row must not change it"
+        raise CheckFailed(message) from None
+    return "softmax(x + c) = softmax(x)"
+
+
+EXERCISE = Exercise(
+    id="ex01",
+    module="ex01_activations",
+    title="Activation functions",
+    checks=(
+        _reference("identity_function", SHAPES, "identity_function returns its input"),
+        _reference("step_function", SHAPES, "step_function matches the reference"),
+        property_check("step_function", (AT_ZERO,), _step_at_zero,
+                       name="step_function is 0 at exactly 0",
+                       passed="0 at 0", mistakes=MISTAKES["step_function"]),
+        _reference("sigmoid", SHAPES, "sigmoid matches the reference"),
+        _reference("sigmoid", (Case("[-1000, 0, 1000]", (np.array([-1000.0, 0.0, 1000.0]),)),),
+                   "sigmoid gives 0 and 1 at -1000 and 1000, never NaN"),
+        _reference("sigmoid_grad", SHAPES, "sigmoid_grad matches the reference"),
+        derivative_check("sigmoid_grad", "sigmoid", SMOOTH,
+                         name="sigmoid_grad agrees with a numerical derivative of sigmoid"),
+        _reference("tanh", SHAPES, "tanh matches the reference"),
+        _reference("tanh_grad", SHAPES, "tanh_grad matches the reference"),
+        derivative_check("tanh_grad", "tanh", SMOOTH,
+                         name="tanh_grad agrees with a numerical derivative of tanh"),
+        _reference("relu", SHAPES, "relu matches the reference"),
+        _reference("relu_grad", SMOOTH, "relu_grad matches the reference away from 0"),
+        property_check("relu_grad", (AT_ZERO,), _is_binary_at_zero,
+                       name="relu_grad is 0 or 1 at exactly 0", passed="0 or 1 at 0"),
+        derivative_check("relu_grad", "relu", SMOOTH,
+                         name="relu_grad agrees with a numerical derivative of relu"),
+        _reference("leaky_relu", _with_alpha(SHAPES[1:3], 0.2),
+                   "leaky_relu matches the reference (default and given alpha)"),
+        _reference("leaky_relu_grad", _with_alpha(SMOOTH, 0.2),
+                   "leaky_relu_grad matches the reference (default and given alpha)"),
+        property_check("leaky_relu_grad",
+                       (AT_ZERO, Case("[-1, 0, 1] with alpha=0.2", AT_ZERO.args, {"alpha": 0.2})),
+                       _one_sided(0.01), name="leaky_relu_grad is 1 or alpha at exactly 0",
+                       passed="1 or alpha at 0"),
+        derivative_check("leaky_relu_grad", "leaky_relu", _with_alpha(SMOOTH[:1], 0.2),
+                         name="leaky_relu_grad agrees with a numerical derivative"),
+        _reference("elu", _with_alpha(SHAPES[1:3], 0.5),
+                   "elu matches the reference (default and given alpha)"),
+        _reference("elu_grad", _with_alpha(SMOOTH, 0.5),
+                   "elu_grad matches the reference (default and given alpha)"),
+        derivative_check("elu_grad", "elu", _with_alpha(SMOOTH[:1], 0.5),
+                         name="elu_grad agrees with a numerical derivative of elu"),
+        _reference("softmax", (Case("a 1-D array", (rng.normal(0, 2, size=6),)),
+                               Case("a 5x6 batch", (SOFTMAX_BATCH,))),
+                   "softmax matches the reference (1-D and batch)"),
+        property_check("softmax", (Case("a 5x6 batch", (SOFTMAX_BATCH,)),), _rows_sum_to_one,
+                       name="softmax rows sum to 1", passed="rows sum to 1",
+                       mistakes=MISTAKES["softmax"]),
+        _reference("softmax",
+                   (Case("[1000, 0, -1000]", (np.array([1000.0, 0.0, -1000.0]),)),
+                    Case("a batch with rows near +1000 and -1000",
+                         (np.array([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -1001.0]]),))),
+                   "softmax is stable for inputs of +-1000"),
+        Check("softmax is shift invariant", 1, _softmax_shift),
+    ),
+)

@@ -1,0 +1,211 @@
+"""Reference values: stored ahead of time for public checks, or computed from the solutions.
+
+Students receive the grader without ``solutions/``, so every public check reads its reference
+values from ``grader/data/expected/<module>.npz``, made from the solutions by
+
+    python -m grader.expected            # rebuild every store from solutions/
+    python -m grader.expected --check    # exit 1 if a store is out of date
+
+Each stored value carries a fingerprint of the inputs it was computed from, so a check whose
+inputs changed fails loudly instead of comparing against a stale value. Files are read with
+``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.checks.base import Exercise, Ref
+
+STORE_DIR = Path(__file__).parent / "data" / "expected"
+MANIFEST = "__manifest__"
+
+
+class StoreError(Exception):
+    """The stored reference values are missing or out of date (a problem of the grader)."""
+
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of a value tree (arrays by dtype, shape and bytes)."""
+    digest = hashlib.sha256()
+
+    def feed(v: Any) -> None:
+        if isinstance(v, dict):
+            digest.update(b"{")
+            for key in sorted(v):
+                digest.update(repr(key).encode())
+                feed(v[key])
+            digest.update(b"}")
+        elif isinstance(v, list | tuple):
+            digest.update(b"(" if isinstance(v, tuple) else b"[")
+            for item in v:
+                feed(item)
+            digest.update(b")")
+        elif isinstance(v, np.ndarray | np.generic):
+            a = np.ascontiguousarray(v)
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(a.tobytes())
+        else:
+            digest.update(f"{type(v).__name__}:{v!r}".encode())
+
+    feed(value)
+    return digest.hexdigest()[:16]
+
+
+def _flatten(value: Any, leaves: list[np.ndarray]) -> Any:
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, dict):
+        return {"t": "dict", "items": {str(k): _flatten(v, leaves) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {"t": kind, "items": [_flatten(v, leaves) for v in value]}
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise StoreError(f"cannot store a value of type {type(value).__name__}")
+    leaves.append(array)
+    return {"t": "array", "i": len(leaves) - 1}
+
+
+def _unflatten(tree: dict, leaves: dict[str, np.ndarray]) -> Any:
+    kind = tree["t"]
+    if kind == "none":
+        return None
+    if kind == "dict":
+        return {k: _unflatten(v, leaves) for k, v in tree["items"].items()}
+    if kind in ("list", "tuple"):
+        items = [_unflatten(v, leaves) for v in tree["items"]]
+        return tuple(items) if kind == "tuple" else items
+    return leaves[str(tree["i"])]
+
+
+def store_path(exercise: Exercise, directory: Path = STORE_DIR) -> Path:
+    return directory / f"{exercise.module}.npz"
+
+
+def write_store(exercise: Exercise, values: dict[str, tuple[str, Any]], path: Path) -> None:
+    """Write ``{key: (fingerprint, value)}`` for one exercise to ``path`` (an .npz file)."""
+    leaves: list[np.ndarray] = []
+    entries = {
+        key: {"hash": digest, "tree": _flatten(value, leaves)}
+        for key, (digest, value) in values.items()
+    }
+    manifest = json.dumps({"exercise": exercise.id, "entries": entries}, sort_keys=True)
+    arrays = {str(i): leaf for i, leaf in enumerate(leaves)}
+    arrays[MANIFEST] = np.frombuffer(manifest.encode(), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+
+
+class StoredOracle:
+    """Reference values read from the stores under ``directory``."""
+
+    def __init__(self, directory: Path = STORE_DIR) -> None:
+        self.directory = directory
+        self._cache: dict[str, tuple[dict, dict[str, np.ndarray]]] = {}
+
+    def _load(self, exercise: Exercise) -> tuple[dict, dict[str, np.ndarray]]:
+        if exercise.module not in self._cache:
+            path = store_path(exercise, self.directory)
+            if not path.is_file():
+                raise StoreError(f"no stored reference values for {exercise.id} ({path})")
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+            manifest = json.loads(arrays.pop(MANIFEST).tobytes().decode())
+            self._cache[exercise.module] = (manifest["entries"], arrays)
+        return self._cache[exercise.module]
+
+    def expected(self, exercise: Exercise, ref: Ref) -> Any:
+        entries, arrays = self._load(exercise)
+        entry = entries.get(ref.key)
+        if entry is None or entry["hash"] != fingerprint(ref.inputs):
+            raise StoreError(
+                f"stored reference value {ref.key!r} of {exercise.id} is missing or out of date; "
+                "rebuild with: python -m grader.expected"
+            )
+        return _unflatten(entry["tree"], arrays)
+
+
+class LiveOracle:
+    """Reference values computed by the reference solutions in ``solutions_dir`` (trusted)."""
+
+    def __init__(self, solutions_dir: Path) -> None:
+        self.solutions_dir = Path(solutions_dir)
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def module(self, exercise: Exercise) -> Any:
+        """Import the solution module of ``exercise`` (its siblings importable too)."""
+        path = self.solutions_dir / f"{exercise.module}.py"
+        if not path.is_file():
+            raise StoreError(f"no reference solution {path}")
+        folder = str(self.solutions_dir.resolve())
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return importlib.import_module(exercise.module)
+
+    def expected(self, exercise: Exercise, ref: Ref) -> Any:
+        key = (exercise.module, ref.key)
+        if key not in self._cache:
+            self._cache[key] = ref.compute(self.module(exercise))
+        return self._cache[key]
+
+
+def build(exercises: Iterable[Exercise], solutions_dir: Path, directory: Path = STORE_DIR) -> None:
+    """Compute every exercise's reference values from the solutions and store them."""
+    live = LiveOracle(solutions_dir)
+    for exercise in exercises:
+        values = {
+            ref.key: (fingerprint(ref.inputs), live.expected(exercise, ref))
+            for ref in exercise.refs()
+        }
+        write_store(exercise, values, store_path(exercise, directory))
+
+
+def stale(
+    exercises: Iterable[Exercise], solutions_dir: Path, directory: Path = STORE_DIR
+) -> list[str]:
+    """Descriptions of stored values that differ from what the solutions give now."""
+    from grader.checks.compare import same_value
+
+    live, stored = LiveOracle(solutions_dir), StoredOracle(directory)
+    problems = []
+    for exercise in exercises:
+        for ref in exercise.refs():
+            try:
+                if not same_value(stored.expected(exercise, ref), live.expected(exercise, ref)):
+                    problems.append(f"{exercise.id}: {ref.key} differs from the solution")
+            except StoreError as error:
+                problems.append(str(error))
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rebuild (or with --check, verify) the stored reference values."""
+    from grader.registry import all_exercises
+
+    parser = argparse.ArgumentParser(prog="python -m grader.expected", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="verify instead of writing")
+    parser.add_argument("--solutions", type=Path, default=Path("solutions"))
+    args = parser.parse_args(argv)
+    exercises = all_exercises()
+    if args.check:
+        problems = stale(exercises, args.solutions)
+        for line in problems:
+            print(line)
+        return 1 if problems else 0
+    build(exercises, args.solutions)
+    print(f"wrote reference values for {len(exercises)} exercise(s) to {STORE_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""Showing results: a table for people (colour on a terminal, plain when piped) and JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from grader.result import ExerciseResult
+
+OUTPUT_LINES_SHOWN = 20
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def make_console(file: IO[str] | None = None):
+    """A rich Console: colour on a terminal; plain and wide enough not to wrap when piped."""
+    from rich.console import Console
+
+    file = file or sys.stdout
+    terminal = file.isatty()
+    return Console(file=file, highlight=False, soft_wrap=not terminal)
+
+
+def render_text(result: ExerciseResult, console) -> None:
+    """Print one exercise: what was graded, the learner's own output, the checks, the total."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"[bold]{result.exercise} {escape(result.title)}[/bold] "
+                  f"[dim]graded {escape(result.graded_file)}[/dim]")
+    if result.error:
+        console.print(f"[red]{escape(result.error)}[/red]")
+    if result.learner_output.strip():
+        lines = result.learner_output.rstrip("\n").splitlines()
+        console.print(f"[dim]Your code printed {len(lines)} line(s)"
+                      + (f"; the first {OUTPUT_LINES_SHOWN}:" if len(lines) > OUTPUT_LINES_SHOWN
+                         else ":") + "[/dim]")
+        for line in lines[:OUTPUT_LINES_SHOWN]:
+            console.print(f"[dim]  | {escape(line[:200])}[/dim]")
+    rows = []
+    for check in result.checks:
+        message = "hidden check" if check.hidden else check.output
+        if check.diagnosis and not check.passed and check.diagnosis != "not implemented":
+            message = f"[yellow]Likely mistake:[/yellow] {escape(message)}"
+        else:
+            message = escape(message)
+        mark = "[green]PASS[/green]" if check.passed else "[red]FAIL[/red]"
+        points = f"{_points(check.score)}/{_points(check.max_score)}"
+        rows.append((mark, points, escape(check.name), message))
+    if console.is_terminal:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for title, justify in (("", "left"), ("points", "right"), ("check", "left"),
+                               ("result", "left")):
+            table.add_column(title, justify=justify, no_wrap=not title or title == "points")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # piped: one plain line per check, easy to grep and to read in a CI log
+        for mark, points, name, message in rows:
+            console.print(f"{mark} {points:>7}  {name}: {message}")
+    colour = "green" if result.full_marks else "red"
+    console.print(f"[bold {colour}]Total for {result.exercise}: "
+                  f"{_points(result.score)}/{_points(result.max_score)}[/bold {colour}]")
+
+
+def render_summary(results: Sequence[ExerciseResult], console) -> None:
+    """One line per exercise and the overall total (for ``grade all``)."""
+    console.print()
+    total = max_total = 0.0
+    for result in results:
+        total += result.score
+        max_total += result.max_score
+        colour = "green" if result.full_marks else "red"
+        note = f" [dim]({result.error})[/dim]" if result.error else ""
+        console.print(f"[{colour}]{result.exercise}[/{colour}] {result.title}: "
+                      f"{_points(result.score)}/{_points(result.max_score)}{note}")
+    colour = "green" if total >= max_total else "red"
+    console.print(f"[bold {colour}]Total: {_points(total)}/{_points(max_total)}"
+                  f"[/bold {colour}]")
+
+
+def to_json(results: Sequence[ExerciseResult], single: bool) -> str:
+    """One exercise's object, or for several ``{"score", "max_score", "exercises": [...]}``."""
+    if single:
+        return json.dumps(results[0].to_json(), indent=2)
+    return json.dumps(
+        {
+            "score": round(sum(r.score for r in results), 6),
+            "max_score": round(sum(r.max_score for r in results), 6),
+            "exercises": [r.to_json() for r in results],
+        },
+        indent=2,
+    )
