@@ -75,9 +75,9 @@ def _grade(exercise_ids: list[str], path: Path, timeout: float | None, skip_miss
 
 
 def _all_failed(exercise, result, message: str):
-    from grader.engine import _failed
+    from grader.engine import failed_result
 
-    result.checks = [_failed(check, message) for check in exercise.checks if not check.hidden]
+    result.checks = [failed_result(check, message) for check in exercise.checks if not check.hidden]
     return result
 
 

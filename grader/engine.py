@@ -11,10 +11,19 @@ from grader.expected import StoredOracle, StoreError
 from grader.result import CheckResult, ExerciseResult
 from grader.runner.limits import Limits
 from grader.runner.session import Session
-from grader.runner.submission import Submission, SubmissionError, locate
+from grader.runner.submission import Submission, SubmissionError, locate, other_file
 
 
-def _failed(check: Check, message: str, diagnosis: str | None = None) -> CheckResult:
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it, else as it is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def failed_result(check: Check, message: str, diagnosis: str | None = None) -> CheckResult:
+    """A failed result (no points) for ``check`` with ``message``."""
     return CheckResult(
         name=check.name,
         score=0.0,
@@ -30,11 +39,11 @@ def _run_check(check: Check, ctx: Context) -> CheckResult:
     try:
         message = check.run(ctx)
     except CheckFailed as failure:
-        return _failed(check, failure.message, failure.diagnosis)
+        return failed_result(check, failure.message, failure.diagnosis)
     except StoreError:
         raise
     except Exception as error:  # a result the check did not foresee; never crash the run
-        return _failed(check, f"could not check the result ({type(error).__name__}: {error})")
+        return failed_result(check, f"could not check the result ({type(error).__name__}: {error})")
     return CheckResult(
         name=check.name,
         score=float(check.points),
@@ -60,17 +69,19 @@ def grade_submission(
     oracle = oracle or StoredOracle()
     limits = limits or exercise.limits or Limits()
     checks = [c for c in exercise.checks if include_hidden or not c.hidden]
-    result = ExerciseResult(exercise.id, exercise.title, str(submission.graded_file))
+    result = ExerciseResult(exercise.id, exercise.title, display_path(submission.graded_file))
+    twin = other_file(submission)
+    result.other_file = display_path(twin) if twin else None
     try:
         session = Session(submission, limits)
     except SubmissionError as error:  # e.g. a notebook with a syntax error
         result.error = str(error)
-        result.checks = [_failed(c, str(error)) for c in checks]
+        result.checks = [failed_result(c, str(error)) for c in checks]
         return result
     with session:
         if session.import_error is not None:
             result.error = session.import_error.message
-            result.checks = [_failed(c, session.import_error.message) for c in checks]
+            result.checks = [failed_result(c, session.import_error.message) for c in checks]
         else:
             ctx = Context(session, oracle, exercise)
             result.checks = [_run_check(check, ctx) for check in checks]

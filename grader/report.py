@@ -33,6 +33,9 @@ def render_text(result: ExerciseResult, console) -> None:
 
     console.print(f"[bold]{result.exercise} {escape(result.title)}[/bold] "
                   f"[dim]graded {escape(result.graded_file)}[/dim]")
+    if result.other_file:
+        console.print(f"[dim]({escape(result.other_file)} also exists and was not graded; "
+                      "--path chooses)[/dim]")
     if result.error:
         console.print(f"[red]{escape(result.error)}[/red]")
     if result.learner_output.strip():

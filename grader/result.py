@@ -55,6 +55,7 @@ class ExerciseResult:
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
     learner_output: str = ""
+    other_file: str | None = None  # the .py/.ipynb twin that was not graded
 
     @property
     def score(self) -> float:
@@ -78,6 +79,8 @@ class ExerciseResult:
             "max_score": self.max_score,
             "tests": [c.to_json() for c in self.checks],
         }
+        if self.other_file:
+            data["other_file"] = self.other_file
         if self.error:
             data["error"] = self.error
         if self.learner_output:

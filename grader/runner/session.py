@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import secrets
 import select
 import shutil
@@ -155,8 +156,12 @@ class Session:
 
     @property
     def output(self) -> str:
-        """Captured stdout+stderr of all child runs so far, capped at limits.output_bytes."""
-        return self._output.text()
+        """Captured stdout+stderr of all child runs so far, capped at limits.output_bytes.
+
+        Paths into the child's scratch copy of the submission are shortened to the file's name
+        (``ex01_activations.py:12: RuntimeWarning ...``), which is what the learner knows.
+        """
+        return _SCRATCH_PATH.sub("", self._output.text())
 
     def call(
         self,
@@ -471,6 +476,10 @@ def _handles(value: object) -> Iterator[Handle]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _handles(item)
+
+
+#: A path into some child's scratch copy of the submission, up to the file name.
+_SCRATCH_PATH = re.compile(r"[^\s\"']*backprop-lab-[A-Za-z0-9_]+/submission/")
 
 
 class _Output:

@@ -22,6 +22,7 @@ __all__ = [
     "collect_sources",
     "locate",
     "notebook_to_source",
+    "other_file",
 ]
 
 SUFFIXES = (".py", ".ipynb")
@@ -76,7 +77,8 @@ def locate(path: Path, module: str) -> Submission:
     """Find what to grade as ``module`` at ``path`` (a .py/.ipynb file, or a folder).
 
     A file is graded as ``module`` whatever its name. In a folder the graded file is
-    ``<module>.py`` or ``<module>.ipynb``; if both exist the newer one wins, ties go to ``.py``.
+    ``<module>.py`` or ``<module>.ipynb``; if both exist, the one with fewer untouched stubs
+    wins, then the newer one, then ``.py``.
     Raises SubmissionError with a one-line message when there is nothing to grade.
     """
     if not module.isidentifier():
@@ -94,20 +96,42 @@ def locate(path: Path, module: str) -> Submission:
     raise SubmissionError(f"{path} does not exist")
 
 
+#: The message every generated stub raises: a file with fewer of them is the one worked on.
+STUB_MARK = "is not implemented yet"
+
+
 def _pick(folder: Path, stem: str) -> Path | None:
-    """``folder/stem.py`` or ``folder/stem.ipynb``: the newer one, ``.py`` on a tie, or None."""
-    best: tuple[float, int, Path] | None = None
-    for rank, suffix in enumerate(SUFFIXES):
-        candidate = folder / f"{stem}{suffix}"
+    """``folder/stem.py`` or ``folder/stem.ipynb``, or None when neither exists.
+
+    When both exist, the one the learner worked on wins: fewer untouched stubs, then the
+    newer, then ``.py``. (Opening a notebook to read it can make it newer; stubs tell more.)
+    """
+    found = [folder / f"{stem}{suffix}" for suffix in SUFFIXES]
+    found = [p for p in found if p.is_file()]
+    if len(found) < 2:
+        return found[0] if found else None
+
+    def preference(rank_path: tuple[int, Path]) -> tuple[int, float, int]:
+        rank, path = rank_path
         try:
-            if not candidate.is_file():
-                continue
-            key = (candidate.stat().st_mtime, -rank, candidate)
+            stubs = path.read_text(errors="replace").count(STUB_MARK)
+            mtime = path.stat().st_mtime
         except OSError:
-            continue
-        if best is None or key[:2] > best[:2]:
-            best = key
-    return None if best is None else best[2]
+            return (1 << 30, 0.0, rank)
+        return (stubs, -mtime, rank)
+
+    return min(enumerate(found), key=preference)[1]
+
+
+def other_file(submission: Submission) -> Path | None:
+    """The file of the same exercise that was *not* graded (``.py`` vs ``.ipynb``), if any."""
+    if submission.search_dir is None:
+        return None
+    for suffix in SUFFIXES:
+        candidate = submission.search_dir / f"{submission.module}{suffix}"
+        if candidate != submission.graded_file and candidate.is_file():
+            return candidate
+    return None
 
 
 def collect_sources(submission: Submission) -> list[SourceFile]:

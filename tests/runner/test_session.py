@@ -578,3 +578,18 @@ def test_folder_submission_imports_siblings(
         "(ex03_layers.ipynb, cell 2, line 2, in broken)"
     )
     assert "ex02_losses.py, line 9, in bad" in error.detail
+
+
+def test_output_names_the_learners_file_not_the_scratch_copy(learner: Learner) -> None:
+    s = learner(
+        """
+        import warnings
+
+        def warn():
+            warnings.warn("careful")
+            return 1
+        """
+    )
+    assert s.call("warn").value == 1
+    assert "ex01_activations.py:" in s.output and "UserWarning: careful" in s.output
+    assert "backprop-lab-" not in s.output

@@ -16,6 +16,7 @@ from grader.runner.submission import (
     collect_sources,
     locate,
     notebook_to_source,
+    other_file,
 )
 
 Writer = Callable[[Path, str, str], Path]
@@ -62,6 +63,25 @@ def test_newer_of_py_and_ipynb_wins_ties_go_to_py(
     set_mtime(write(tmp_path, "ex01_activations.py", ""), py_time)
     set_mtime(notebook(tmp_path, "ex01_activations.ipynb", []), nb_time)
     assert locate(tmp_path, "ex01_activations").graded_file.suffix == winner
+
+
+STUB = 'def f(x):\n    raise NotImplementedError("f is not implemented yet")\n'
+
+
+@pytest.mark.parametrize(("py_source", "nb_source", "winner"), [
+    ("def f(x):\n    return x\n", STUB, ".py"),  # worked in the .py, notebook opened later
+    (STUB, "def f(x):\n    return x\n", ".ipynb"),
+])
+def test_the_file_with_fewer_untouched_stubs_wins_over_a_newer_one(
+    tmp_path: Path, write: Writer, py_source: str, nb_source: str, winner: str
+) -> None:
+    set_mtime(write(tmp_path, "ex01_activations.py", py_source), 100 if winner == ".py" else 200)
+    set_mtime(notebook(tmp_path, "ex01_activations.ipynb", [("code", nb_source)]),
+              200 if winner == ".py" else 100)
+    submission = locate(tmp_path, "ex01_activations")
+    assert submission.graded_file.suffix == winner
+    other = other_file(submission)
+    assert other is not None and other.suffix != winner
 
 
 def test_locate_error_messages(
