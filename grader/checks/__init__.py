@@ -10,18 +10,23 @@ from grader.checks.compare import assert_close, same_value
 from grader.checks.failure import CheckFailed
 from grader.checks.kinds import Case, derivative_check, function_check, property_check
 from grader.checks.mistakes import Mistake
+from grader.checks.scenario import Api, LearnerApi, ReferenceApi, scenario_check
 
 __all__ = [
+    "Api",
     "Case",
     "Check",
     "CheckFailed",
     "Context",
     "Exercise",
+    "LearnerApi",
     "Mistake",
     "Ref",
+    "ReferenceApi",
     "assert_close",
     "derivative_check",
     "function_check",
     "property_check",
     "same_value",
+    "scenario_check",
 ]

@@ -20,11 +20,18 @@ from grader.checks.compare import close_enough
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known mistake: ``impl`` behaves as the buggy code would (same signature)."""
+    """A known mistake and what to tell the learner.
+
+    Either ``impl`` behaves as the buggy function would (same signature, for function checks),
+    or ``derive(expected)`` turns the reference's results into what the buggy code gives (for
+    scenario checks: ``expected`` is the scenario's dict, the result a dict of the keys the
+    mistake changes). Deriving keeps near-solution code out of the grader.
+    """
 
     name: str
     message: str
-    impl: Callable[..., Any]
+    impl: Callable[..., Any] | None = None
+    derive: Callable[[Any], Any] | None = None
 
 
 class Raised:
@@ -66,6 +73,8 @@ def diagnose(
     input and differs from ``expected`` on at least one.
     """
     for mistake in mistakes:
+        if mistake.impl is None:
+            continue
         predicted = [predict(mistake.impl, args, kwargs) for args, kwargs, _, _ in outcomes]
         if all(
             _matches(got, pred, rtol, atol)
@@ -73,6 +82,30 @@ def diagnose(
         ) and any(
             not _matches(exp, pred, rtol, atol)
             for (_, _, _, exp), pred in zip(outcomes, predicted, strict=True)
+        ):
+            return mistake
+    return None
+
+
+def diagnose_derived(
+    mistakes: Sequence[Mistake], got: dict, expected: dict, rtol: float, atol: float
+) -> Mistake | None:
+    """The first ``derive`` mistake whose predicted values all match ``got`` and are wrong.
+
+    A mistake predicts only the keys it changes; the others must match the reference.
+    """
+    for mistake in mistakes:
+        if mistake.derive is None:
+            continue
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                predicted = {**expected, **mistake.derive(copy.deepcopy(expected))}
+            except Exception:
+                continue
+        keys = [k for k in predicted if k in got]
+        if all(_matches(got[k], predicted[k], rtol, atol) for k in keys) and any(
+            not _matches(expected[k], predicted[k], rtol, atol) for k in keys if k in expected
         ):
             return mistake
     return None

@@ -1,0 +1,165 @@
+"""Scenarios: checks of objects (layers, networks, optimizers) written once, run twice.
+
+A scenario is a function ``scenario(api) -> dict`` that builds objects, calls their methods and
+reads their attributes through ``api`` only, and returns the named values to compare. It runs
+against the reference solution in the grader's process (``ReferenceApi``, to store expected
+values) and against the learner's code in the isolated child (``LearnerApi``). Inputs must be
+fixed (made from a seeded generator at import time) and listed in ``inputs`` so that stored
+values are fingerprinted by them.
+
+    def affine(api):
+        layer = api.new("Affine", W, b)
+        out = api.call(layer, "forward", x)
+        dx = api.call(layer, "backward", dout, may_modify=(0,))
+        return {"out": out, "dx": dx, "dW": api.attr(layer, "dW"), "db": api.attr(layer, "db")}
+
+    scenario_check("Affine forward and backward", affine, inputs=(W, b, x, dout),
+                   mistakes=[Mistake("db not summed", "...", derive=lambda e: {"db": ...})])
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from grader.checks.base import Check, Context, Ref
+from grader.checks.compare import assert_close
+from grader.checks.failure import CheckFailed
+from grader.checks.mistakes import Mistake, diagnose_derived
+
+
+class Api(Protocol):
+    """What a scenario may do with the code under test."""
+
+    def new(self, cls: str, *args: Any, **kwargs: Any) -> Any:
+        """Construct ``cls(*args, **kwargs)``; returns an opaque object reference."""
+
+    def call(
+        self, target: Any, method: str | None, *args: Any, may_modify: Sequence[int] = (),
+        **kwargs: Any,
+    ) -> Any:
+        """Call module function ``target`` (method None) or ``target.method``; returns a value."""
+
+    def ref(
+        self, target: Any, method: str | None, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Like ``call`` but returns an object reference (for results that stay objects)."""
+
+    def attr(self, target: Any, name: str) -> Any:
+        """The value of attribute ``name`` of an object."""
+
+    def attr_ref(self, target: Any, name: str) -> Any:
+        """An object reference to attribute ``name`` (e.g. a ``params`` dict to update)."""
+
+
+def _plain(value: Any) -> Any:
+    """A copy of ``value`` as plain data (arrays copied), as the runner would deliver it."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, np.ndarray | np.generic):
+        return np.array(value)
+    return value
+
+
+class ReferenceApi:
+    """Runs a scenario on trusted code in this process (the reference solution module)."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def _target(self, target: Any, method: str | None) -> Any:
+        base = getattr(self.module, target) if isinstance(target, str) else target
+        return getattr(base, method) if method else base
+
+    def new(self, cls: str, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.module, cls)(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+    def call(self, target: Any, method: str | None, *args: Any, may_modify: Sequence[int] = (),
+             **kwargs: Any) -> Any:
+        return _plain(self._target(target, method)(*_fresh(args), **_fresh(kwargs)))
+
+    def ref(self, target: Any, method: str | None, *args: Any, **kwargs: Any) -> Any:
+        return self._target(target, method)(*_fresh(args), **_fresh(kwargs))
+
+    def attr(self, target: Any, name: str) -> Any:
+        return _plain(getattr(target, name))
+
+    def attr_ref(self, target: Any, name: str) -> Any:
+        return getattr(target, name)
+
+
+def _fresh(values: Any) -> Any:
+    """Deep copies of plain data; object references (anything else) pass through."""
+    if isinstance(values, dict):
+        return {k: _fresh(v) for k, v in values.items()}
+    if isinstance(values, list | tuple):
+        return type(values)(_fresh(v) for v in values)
+    if isinstance(values, np.ndarray):
+        return values.copy()
+    return values
+
+
+class LearnerApi:
+    """Runs a scenario on the learner's code through the isolated session of ``ctx``."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def new(self, cls: str, *args: Any, **kwargs: Any) -> Any:
+        return self.ctx.call(cls, *args, keep=True, what=cls, **kwargs)
+
+    def call(self, target: Any, method: str | None, *args: Any, may_modify: Sequence[int] = (),
+             **kwargs: Any) -> Any:
+        return self.ctx.call(target, *args, method=method, may_modify=may_modify, **kwargs)
+
+    def ref(self, target: Any, method: str | None, *args: Any, **kwargs: Any) -> Any:
+        return self.ctx.call(target, *args, method=method, keep=True, **kwargs)
+
+    def attr(self, target: Any, name: str) -> Any:
+        return self.ctx.attr(target, name)
+
+    def attr_ref(self, target: Any, name: str) -> Any:
+        return self.ctx.attr(target, name, keep=True)
+
+
+Scenario = Callable[[Api], dict[str, Any]]
+
+
+def scenario_check(
+    name: str,
+    scenario: Scenario,
+    *,
+    inputs: Any,
+    points: float = 1,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    mistakes: Sequence[Mistake] = (),
+    hidden: bool = False,
+    passed: str | None = None,
+) -> Check:
+    """Run ``scenario`` on the learner's code and compare every value it returns.
+
+    On a mismatch, a ``derive`` mistake whose predicted values match the learner's is named.
+    """
+    ref = Ref(name, inputs, lambda solution: scenario(ReferenceApi(solution)))
+
+    def run(ctx: Context) -> str:
+        expected = ctx.expected(ref)
+        got = scenario(LearnerApi(ctx))
+        for key in expected:
+            try:
+                assert_close(got.get(key), expected[key], what=key, rtol=rtol, atol=atol)
+            except CheckFailed as failure:
+                found = diagnose_derived(mistakes, got, expected, rtol, atol)
+                if found is None:
+                    raise
+                raise CheckFailed(f"{found.message}. {failure.message}",
+                                  diagnosis=found.name) from None
+        return passed or f"{', '.join(expected)} match the reference"
+
+    return Check(name=name, points=points, run=run, refs=(ref,), hidden=hidden)

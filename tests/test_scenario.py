@@ -1,0 +1,80 @@
+"""Scenario checks end to end: one scenario, run on a reference and on learner code."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import TEST_LIMITS
+from grader.checks import Exercise, Mistake, scenario_check
+from grader.engine import grade_submission
+from grader.expected import LiveOracle
+from grader.runner.submission import locate
+
+X = np.arange(6.0).reshape(3, 2)
+DOUT = np.ones((3, 2))
+
+REFERENCE = """
+import numpy as np
+
+class Scale:
+    def __init__(self, k):
+        self.k, self.dk = k, None
+
+    def forward(self, x):
+        self.x = x
+        return self.k * x
+
+    def backward(self, dout):
+        self.dk = np.sum(dout * self.x, axis=0)
+        dout *= self.k  # allowed: backward may modify dout
+        return dout
+"""
+
+
+def scale_scenario(api):
+    layer = api.new("Scale", np.array([2.0, 3.0]))
+    out = api.call(layer, "forward", X)
+    dx = api.call(layer, "backward", DOUT, may_modify=(0,))
+    return {"out": out, "dx": dx, "dk": api.attr(layer, "dk")}
+
+
+NOT_SUMMED = Mistake("dk not summed", "dk keeps one row per sample",
+                     derive=lambda e: {"dk": DOUT * X})
+EXERCISE = Exercise("ex99", "ex99_scale", "demo", checks=(
+    scenario_check("Scale forward and backward", scale_scenario, inputs=(X, DOUT),
+                   mistakes=[NOT_SUMMED]),
+))
+
+
+def grade_source(tmp_path, source):
+    (tmp_path / "solutions").mkdir(exist_ok=True)
+    (tmp_path / "solutions" / "ex99_scale.py").write_text(REFERENCE)
+    learner = tmp_path / "learner.py"
+    learner.write_text(source)
+    return grade_submission(EXERCISE, locate(learner, "ex99_scale"),
+                            oracle=LiveOracle(tmp_path / "solutions"), limits=TEST_LIMITS)
+
+
+def test_reference_passes_a_scenario_run_through_the_runner(tmp_path):
+    result = grade_source(tmp_path, REFERENCE)
+    assert result.full_marks, result.checks
+
+
+def test_derived_mistake_is_named(tmp_path):
+    result = grade_source(tmp_path, REFERENCE.replace("np.sum(dout * self.x, axis=0)",
+                                                      "dout * self.x"))
+    check = result.checks[0]
+    assert not check.passed and check.diagnosis == "dk not summed"
+    assert "dk: got shape (3, 2), expected shape (2,)" in check.output
+
+
+def test_other_wrong_results_fail_without_a_diagnosis(tmp_path):
+    result = grade_source(tmp_path, REFERENCE.replace("return self.k * x", "return x"))
+    check = result.checks[0]
+    assert not check.passed and check.diagnosis is None and check.output.startswith("out:")
+
+
+def test_forward_modifying_its_input_is_caught(tmp_path):
+    source = REFERENCE.replace("return self.k * x", "x *= self.k\n        return x")
+    check = grade_source(tmp_path, source).checks[0]
+    assert not check.passed and check.diagnosis == "modifies its input"
