@@ -67,11 +67,13 @@ def grade_submission(
     Raises ``StoreError`` only when the grader's own reference values are broken.
     """
     oracle = oracle or StoredOracle()
+    notes = _prerequisite_notes(exercise, submission, oracle)
     limits = limits or exercise.limits or Limits()
     checks = [c for c in exercise.checks if include_hidden or not c.hidden]
     result = ExerciseResult(exercise.id, exercise.title, display_path(submission.graded_file))
     twin = other_file(submission)
     result.other_file = display_path(twin) if twin else None
+    result.notes = notes
     try:
         session = Session(submission, limits)
     except SubmissionError as error:  # e.g. a notebook with a syntax error
@@ -87,6 +89,34 @@ def grade_submission(
             result.checks = [_run_check(check, ctx) for check in checks]
         result.learner_output = session.output
     return result
+
+
+def _prerequisite_notes(exercise: Exercise, submission: Submission, oracle: Oracle) -> list[str]:
+    """Grade the exercises ``exercise`` builds on (its ``requires``); say which fall short.
+
+    A learner's later exercise imports their earlier ones, so a failure there explains (and
+    usually causes) failures here: the learner is told first.
+    """
+    from grader.registry import load
+
+    notes = []
+    for required in exercise.requires:
+        prerequisite = load(required)
+        if submission.search_dir is None:
+            notes.append(f"{exercise.id} uses your {prerequisite.id}; grade a folder to check it")
+            continue
+        try:
+            found = locate(submission.search_dir, prerequisite.module)
+        except SubmissionError:
+            notes.append(f"{exercise.id} needs your {prerequisite.id} "
+                         f"({prerequisite.module}.py), which is missing")
+            continue
+        result = grade_submission(prerequisite, found, oracle=oracle)
+        if not result.full_marks:
+            notes.append(f"{exercise.id} builds on your {prerequisite.id}, which scores "
+                         f"{result.score:g}/{result.max_score:g}: fix it first "
+                         f"(grade {prerequisite.id})")
+    return notes
 
 
 def grade_path(

@@ -190,13 +190,14 @@ def stale(
 
 def main(argv: list[str] | None = None) -> int:
     """Rebuild (or with --check, verify) the stored reference values."""
-    from grader.registry import all_exercises
+    from grader.registry import all_exercises, load
 
     parser = argparse.ArgumentParser(prog="python -m grader.expected", description=__doc__)
     parser.add_argument("--check", action="store_true", help="verify instead of writing")
     parser.add_argument("--solutions", type=Path, default=Path("solutions"))
+    parser.add_argument("only", nargs="*", metavar="EXERCISE", help="e.g. ex03 (default: all)")
     args = parser.parse_args(argv)
-    exercises = all_exercises()
+    exercises = [load(name) for name in args.only] if args.only else all_exercises()
     if args.check:
         problems = stale(exercises, args.solutions)
         for line in problems:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 
 from grader.checks.base import Exercise
 
+
+def _discover() -> dict[str, str]:
+    """Exercise id -> module, for every ``grader/exercises/exNN_<name>.py``, in course order."""
+    import grader.exercises
+
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(grader.exercises.__path__)
+        if re.fullmatch(r"ex\d{2}_\w+", info.name)
+    )
+    return {name[:4]: f"grader.exercises.{name}" for name in names}
+
+
 #: Exercise id -> the module of the grader that defines its checks (as ``EXERCISE``).
-EXERCISE_MODULES: dict[str, str] = {
-    "ex01": "grader.exercises.ex01_activations",
-    "ex02": "grader.exercises.ex02_losses",
-}
+EXERCISE_MODULES: dict[str, str] = _discover()
 
 
 class UnknownExercise(Exception):

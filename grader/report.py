@@ -36,6 +36,8 @@ def render_text(result: ExerciseResult, console) -> None:
     if result.other_file:
         console.print(f"[dim]({escape(result.other_file)} also exists and was not graded; "
                       "--path chooses)[/dim]")
+    for note in result.notes:
+        console.print(f"[yellow]{escape(note)}[/yellow]")
     if result.error:
         console.print(f"[red]{escape(result.error)}[/red]")
     if result.learner_output.strip():

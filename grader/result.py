@@ -56,6 +56,7 @@ class ExerciseResult:
     error: str | None = None
     learner_output: str = ""
     other_file: str | None = None  # the .py/.ipynb twin that was not graded
+    notes: list[str] = field(default_factory=list)  # said before the checks, e.g. prerequisites
 
     @property
     def score(self) -> float:
@@ -81,6 +82,8 @@ class ExerciseResult:
         }
         if self.other_file:
             data["other_file"] = self.other_file
+        if self.notes:
+            data["notes"] = list(self.notes)
         if self.error:
             data["error"] = self.error
         if self.learner_output:

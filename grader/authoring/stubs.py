@@ -23,6 +23,7 @@ import io
 import re
 import sys
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -311,9 +312,13 @@ def render_notebook(notebook: nbformat.NotebookNode) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _outputs(solutions_dir: Path, exercises_dir: Path) -> dict[Path, str]:
+def _outputs(
+    solutions_dir: Path, exercises_dir: Path, only: Sequence[str] = ()
+) -> dict[Path, str]:
     outputs: dict[Path, str] = {}
     for solution in sorted(solutions_dir.glob("ex*.py")):
+        if only and solution.stem.split("_", 1)[0] not in only:
+            continue
         source = solution.read_text(encoding="utf-8")
         exercise = solution.stem.split("_", 1)[0]
         try:
@@ -326,14 +331,17 @@ def _outputs(solutions_dir: Path, exercises_dir: Path) -> dict[Path, str]:
     return outputs
 
 
-def generate(solutions_dir: Path, exercises_dir: Path, check: bool = False) -> list[Path]:
-    """Write ``<name>.py`` and ``<name>.ipynb`` in ``exercises_dir`` for each ``ex*.py`` solution.
+def generate(
+    solutions_dir: Path, exercises_dir: Path, check: bool = False, only: Sequence[str] = ()
+) -> list[Path]:
+    """Write ``<name>.py`` and ``<name>.ipynb`` in ``exercises_dir`` for each ``ex*.py`` solution
+    (or only those of the exercise ids in ``only``, e.g. ``["ex03"]``).
 
     Returns every file generated. With ``check=True`` nothing is written and the result is the
     files that are missing or differ from what generation would produce (``[]``: up to date).
     Raises ``ValueError`` naming the solution file when a solution cannot be stripped.
     """
-    outputs = _outputs(Path(solutions_dir), Path(exercises_dir))
+    outputs = _outputs(Path(solutions_dir), Path(exercises_dir), only)
     if check:
         return [path for path, text in outputs.items() if _read(path) != text]
     Path(exercises_dir).mkdir(parents=True, exist_ok=True)
@@ -361,13 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--solutions", type=Path, default=Path("solutions"), metavar="DIR")
     parser.add_argument("--exercises", type=Path, default=Path("exercises"), metavar="DIR")
+    parser.add_argument("only", nargs="*", metavar="EXERCISE", help="e.g. ex03 (default: all)")
     args = parser.parse_args(argv)
 
     if not any(args.solutions.glob("ex*.py")):
         print(f"error: no solutions (ex*.py) in {args.solutions}", file=sys.stderr)
         return 2
     try:
-        paths = generate(args.solutions, args.exercises, check=args.check)
+        paths = generate(args.solutions, args.exercises, check=args.check, only=args.only)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

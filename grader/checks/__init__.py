@@ -10,6 +10,7 @@ from grader.checks.compare import assert_close, same_value
 from grader.checks.failure import CheckFailed
 from grader.checks.kinds import Case, derivative_check, function_check, property_check
 from grader.checks.mistakes import Mistake
+from grader.checks.numgrad import numerical_gradient, relative_error
 from grader.checks.scenario import Api, LearnerApi, ReferenceApi, scenario_check
 
 __all__ = [
@@ -26,7 +27,9 @@ __all__ = [
     "assert_close",
     "derivative_check",
     "function_check",
+    "numerical_gradient",
     "property_check",
+    "relative_error",
     "same_value",
     "scenario_check",
 ]

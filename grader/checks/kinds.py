@@ -13,6 +13,7 @@ from grader.checks.base import Check, Context, Ref
 from grader.checks.compare import assert_close, close_enough, float_array
 from grader.checks.failure import CheckFailed
 from grader.checks.mistakes import RAISED, Mistake, Raised, diagnose, predict
+from grader.checks.numgrad import relative_error
 
 #: Learner faults after which further calls in the same check are pointless.
 FATAL_KINDS = frozenset({"not_implemented", "timeout", "crashed", "import", "stale", "not_found"})
@@ -88,12 +89,6 @@ def function_check(
     return Check(name=name, points=points, run=run, refs=refs, hidden=hidden)
 
 
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """CS231n's relative error: max |a - b| / max(1e-8, |a| + |b|)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
 def derivative_check(
     grad_func: str,
     func: str,
@@ -122,7 +117,7 @@ def derivative_check(
                 float_array(f_plus, what=f"{func} on {case.label} + h", shape=x.shape)
                 - float_array(f_minus, what=f"{func} on {case.label} - h", shape=x.shape)
             ) / (2 * h)
-            err = rel_error(grad, numeric)
+            err = relative_error(grad, numeric)
             worst = max(worst, err)
             if not err <= max_rel_error:
                 raise CheckFailed(
