@@ -78,3 +78,27 @@ def test_forward_modifying_its_input_is_caught(tmp_path):
     source = REFERENCE.replace("return self.k * x", "x *= self.k\n        return x")
     check = grade_source(tmp_path, source).checks[0]
     assert not check.passed and check.diagnosis == "modifies its input"
+
+
+FIXTURE_USER = """
+import numpy as np
+
+def apply(f, x):
+    return f(x)
+"""
+
+
+def fixture_scenario(api):
+    return {"cubic": api.call("apply", None, api.fixture("cubic_sum"), np.arange(3.0))}
+
+
+def test_a_grader_fixture_function_can_be_passed_to_learner_code(tmp_path):
+    exercise = Exercise("ex99", "ex98_apply", "demo", checks=(
+        scenario_check("apply a fixture", fixture_scenario, inputs=("cubic",)),))
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "ex98_apply.py").write_text(FIXTURE_USER)
+    learner = tmp_path / "learner.py"
+    learner.write_text(FIXTURE_USER)
+    result = grade_submission(exercise, locate(learner, "ex98_apply"),
+                              oracle=LiveOracle(tmp_path / "solutions"), limits=TEST_LIMITS)
+    assert result.full_marks, result.checks

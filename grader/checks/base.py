@@ -127,6 +127,14 @@ class Context:
                     )
         return reply.value
 
+    def fixture(self, name: str) -> Handle:
+        """A Handle to ``grader.runner.fixtures.<name>`` in the learner's process."""
+        reply = self.session.getattr("fixture:", name, keep=True)
+        if reply.error is not None:
+            raise CheckFailed(describe_learner_error(reply.error, f"fixture {name}"),
+                              kind=reply.error.kind)
+        return reply.value
+
     def attr(self, target: Handle, name: str, keep: bool = False) -> Any:
         """Read attribute ``name`` of a learner object; ``CheckFailed`` if it is missing."""
         reply = self.session.getattr(target, name, keep=keep)

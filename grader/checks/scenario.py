@@ -54,6 +54,9 @@ class Api(Protocol):
     def attr_ref(self, target: Any, name: str) -> Any:
         """An object reference to attribute ``name`` (e.g. a ``params`` dict to update)."""
 
+    def fixture(self, name: str) -> Any:
+        """A grader test function (``grader.runner.fixtures.<name>``) to pass as an argument."""
+
 
 def _plain(value: Any) -> Any:
     """A copy of ``value`` as plain data (arrays copied), as the runner would deliver it."""
@@ -92,6 +95,11 @@ class ReferenceApi:
     def attr_ref(self, target: Any, name: str) -> Any:
         return getattr(target, name)
 
+    def fixture(self, name: str) -> Any:
+        from grader.runner import fixtures
+
+        return getattr(fixtures, name)
+
 
 def _fresh(values: Any) -> Any:
     """Deep copies of plain data; object references (anything else) pass through."""
@@ -125,6 +133,9 @@ class LearnerApi:
 
     def attr_ref(self, target: Any, name: str) -> Any:
         return self.ctx.attr(target, name, keep=True)
+
+    def fixture(self, name: str) -> Any:
+        return self.ctx.fixture(name)
 
 
 Scenario = Callable[[Api], dict[str, Any]]

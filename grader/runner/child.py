@@ -22,6 +22,7 @@ import sys
 import traceback
 from typing import Any
 
+from grader.runner import fixtures as _fixtures
 from grader.runner.protocol import (
     Channel,
     ChannelClosed,
@@ -43,6 +44,8 @@ _setrlimit, _getrlimit = resource.setrlimit, resource.getrlimit
 _RLIM_INFINITY = resource.RLIM_INFINITY
 _format_exc = traceback.format_exc
 _sys = sys
+#: The target name of grader.runner.fixtures, imported before any learner code runs.
+FIXTURES = "fixture:"
 _SEP = os.sep
 _MISSING = object()
 MAX_FRAMES = 20  # learner frames reported per error, innermost last
@@ -190,6 +193,8 @@ class _Server:
         kind, value = target
         if kind == "handle":
             return self._resolve(value, "")
+        if value == FIXTURES:
+            return _fixtures
         return self._attribute(self.module, value, None)
 
     def _attribute(self, obj: object, name: str, owner: str | None) -> object:
