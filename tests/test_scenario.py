@@ -7,7 +7,7 @@ import numpy as np
 from conftest import TEST_LIMITS
 from grader.checks import Exercise, Mistake, scenario_check
 from grader.engine import grade_submission
-from grader.expected import LiveOracle
+from grader.expected import LiveOracle, StoredOracle, build
 from grader.runner.submission import locate
 
 X = np.arange(6.0).reshape(3, 2)
@@ -102,3 +102,50 @@ def test_a_grader_fixture_function_can_be_passed_to_learner_code(tmp_path):
     result = grade_submission(exercise, locate(learner, "ex98_apply"),
                               oracle=LiveOracle(tmp_path / "solutions"), limits=TEST_LIMITS)
     assert result.full_marks, result.checks
+
+
+COUNTER = """
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def step(self, k):
+        self.n += k
+        return self.n
+"""
+FORGETFUL = """
+class ForgetfulCounter:
+    def step(self, k):
+        self.n = 0  # state re-created on every call
+        self.n += k
+        return self.n
+"""
+
+
+def counter_scenario(api):
+    counter = api.new("Counter")
+    return {"steps": [api.call(counter, "step", k) for k in (1, 2, 3)]}
+
+
+def test_variant_mistake_is_stored_from_instructor_code_and_named(tmp_path):
+    forgets = Mistake("state not kept", "the counter forgets its state between calls",
+                      variant={"Counter": "ForgetfulCounter"})
+    exercise = Exercise("ex96", "ex96_counter", "demo", checks=(
+        scenario_check("Counter keeps its state", counter_scenario, inputs=("steps",),
+                       mistakes=[forgets]),))
+    solutions = tmp_path / "solutions"
+    (solutions / "mistakes").mkdir(parents=True)
+    (solutions / "ex96_counter.py").write_text(COUNTER)
+    (solutions / "mistakes" / "ex96_counter.py").write_text(FORGETFUL)
+    build([exercise], solutions, tmp_path / "store")
+    buggy = tmp_path / "learner.py"
+    buggy.write_text(COUNTER.replace("self.n += k", "self.n = 0\n        self.n += k"))
+    result = grade_submission(exercise, locate(buggy, "ex96_counter"),
+                              oracle=StoredOracle(tmp_path / "store"), limits=TEST_LIMITS)
+    check = result.checks[0]
+    assert not check.passed and check.diagnosis == "state not kept", check.output
+    honest = tmp_path / "honest.py"
+    honest.write_text(COUNTER)
+    result = grade_submission(exercise, locate(honest, "ex96_counter"),
+                              oracle=StoredOracle(tmp_path / "store"), limits=TEST_LIMITS)
+    assert result.full_marks

@@ -25,13 +25,17 @@ class Mistake:
     Either ``impl`` behaves as the buggy function would (same signature, for function checks),
     or ``derive(expected)`` turns the reference's results into what the buggy code gives (for
     scenario checks: ``expected`` is the scenario's dict, the result a dict of the keys the
-    mistake changes). Deriving keeps near-solution code out of the grader.
+    mistake changes), or ``variant`` maps names the scenario uses to buggy implementations in
+    ``solutions/mistakes/<module>.py`` (e.g. ``{"Adam": "AdamWithoutBiasCorrection"}``), whose
+    results are stored with the reference values. Deriving and variants keep near-solution
+    code out of the grader that students receive.
     """
 
     name: str
     message: str
     impl: Callable[..., Any] | None = None
     derive: Callable[[Any], Any] | None = None
+    variant: dict[str, str] | None = None
 
 
 class Raised:
@@ -87,25 +91,19 @@ def diagnose(
     return None
 
 
-def diagnose_derived(
-    mistakes: Sequence[Mistake], got: dict, expected: dict, rtol: float, atol: float
-) -> Mistake | None:
-    """The first ``derive`` mistake whose predicted values all match ``got`` and are wrong.
+def reproduces(got: dict, predicted: dict, expected: dict, rtol: float, atol: float) -> bool:
+    """True when ``predicted`` (a buggy result) matches ``got`` everywhere and is itself wrong."""
+    keys = [k for k in predicted if k in got]
+    return all(_matches(got[k], predicted[k], rtol, atol) for k in keys) and any(
+        not _matches(expected[k], predicted[k], rtol, atol) for k in keys if k in expected
+    )
 
-    A mistake predicts only the keys it changes; the others must match the reference.
-    """
-    for mistake in mistakes:
-        if mistake.derive is None:
-            continue
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                predicted = {**expected, **mistake.derive(copy.deepcopy(expected))}
-            except Exception:
-                continue
-        keys = [k for k in predicted if k in got]
-        if all(_matches(got[k], predicted[k], rtol, atol) for k in keys) and any(
-            not _matches(expected[k], predicted[k], rtol, atol) for k in keys if k in expected
-        ):
-            return mistake
-    return None
+
+def derived(mistake: Mistake, expected: dict) -> dict | None:
+    """The full result ``mistake.derive`` predicts from ``expected`` (None if it cannot)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return {**expected, **mistake.derive(copy.deepcopy(expected))}
+        except Exception:
+            return None

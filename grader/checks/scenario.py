@@ -20,7 +20,10 @@ values are fingerprinted by them.
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,7 +31,7 @@ import numpy as np
 from grader.checks.base import Check, Context, Ref
 from grader.checks.compare import assert_close
 from grader.checks.failure import CheckFailed
-from grader.checks.mistakes import Mistake, diagnose_derived
+from grader.checks.mistakes import Mistake, derived, reproduces
 
 
 class Api(Protocol):
@@ -141,6 +144,32 @@ class LearnerApi:
 Scenario = Callable[[Api], dict[str, Any]]
 
 
+class _Variant:
+    """The solution module with some names replaced by buggy ones from its mistakes module."""
+
+    def __init__(self, solution: Any, mapping: dict[str, str]) -> None:
+        self.solution, self.mapping = solution, mapping
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.mapping:
+            return getattr(mistakes_module(self.solution), self.mapping[name])
+        return getattr(self.solution, name)
+
+
+def mistakes_module(solution: Any) -> Any:
+    """``solutions/mistakes/<module>.py`` beside a solution module (instructors only)."""
+    path = Path(solution.__file__).parent / "mistakes" / f"{solution.__name__}.py"
+    name = f"_backprop_lab_mistakes_{solution.__name__}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or not path.is_file():
+            raise FileNotFoundError(f"no mistakes module {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def scenario_check(
     name: str,
     scenario: Scenario,
@@ -155,9 +184,28 @@ def scenario_check(
 ) -> Check:
     """Run ``scenario`` on the learner's code and compare every value it returns.
 
-    On a mismatch, a ``derive`` mistake whose predicted values match the learner's is named.
+    On a mismatch, a mistake whose predicted values (``derive``d from the expected ones, or
+    stored from its ``variant``) match the learner's is named.
     """
     ref = Ref(name, inputs, lambda solution: scenario(ReferenceApi(solution)))
+    variant_refs = {
+        m.name: Ref(f"{name} :: mistake :: {m.name}", inputs,
+                    lambda solution, m=m: scenario(ReferenceApi(_Variant(solution, m.variant))))
+        for m in mistakes
+        if m.variant
+    }
+
+    def diagnose(ctx: Context, got: dict, expected: dict) -> Mistake | None:
+        for mistake in mistakes:
+            if mistake.derive is not None:
+                predicted = derived(mistake, expected)
+            elif mistake.variant:
+                predicted = ctx.expected(variant_refs[mistake.name])
+            else:
+                continue
+            if predicted is not None and reproduces(got, predicted, expected, rtol, atol):
+                return mistake
+        return None
 
     def run(ctx: Context) -> str:
         expected = ctx.expected(ref)
@@ -166,11 +214,12 @@ def scenario_check(
             try:
                 assert_close(got.get(key), expected[key], what=key, rtol=rtol, atol=atol)
             except CheckFailed as failure:
-                found = diagnose_derived(mistakes, got, expected, rtol, atol)
+                found = diagnose(ctx, got, expected)
                 if found is None:
                     raise
                 raise CheckFailed(f"{found.message}. {failure.message}",
                                   diagnosis=found.name) from None
         return passed or f"{', '.join(expected)} match the reference"
 
-    return Check(name=name, points=points, run=run, refs=(ref,), hidden=hidden)
+    return Check(name=name, points=points, run=run, refs=(ref, *variant_refs.values()),
+                 hidden=hidden)
