@@ -35,3 +35,8 @@ def weighted_sin(x):
 def shifted_quadratic(x):
     """sum((x - 3)^2): gradient descent from anywhere converges to 3 in every element."""
     return np.sum((x - 3.0) ** 2)
+
+
+def seed_numpy(seed):
+    """Seed NumPy's global generator in the learner's process (np.random.randn initialisers)."""
+    np.random.seed(int(seed))
