@@ -149,3 +149,35 @@ def test_variant_mistake_is_stored_from_instructor_code_and_named(tmp_path):
     result = grade_submission(exercise, locate(honest, "ex96_counter"),
                               oracle=StoredOracle(tmp_path / "store"), limits=TEST_LIMITS)
     assert result.full_marks
+
+
+UPDATER = """
+import numpy as np
+
+def scale_all(params, k):
+    for key in params:
+        params[key] *= k
+"""
+
+
+def updater_scenario(api):
+    value, after = api.call_with_args("scale_all", None, {"a": np.ones(2), "b": np.zeros(1)}, 3.0)
+    return {"returned": value is None, "a": after[0]["a"], "b": after[0]["b"]}
+
+
+def test_call_with_args_shows_in_place_updates(tmp_path):
+    exercise = Exercise("ex95", "ex95_updater", "demo", checks=(
+        scenario_check("scale_all updates in place", updater_scenario, inputs=("u",)),))
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "ex95_updater.py").write_text(UPDATER)
+    learner = tmp_path / "learner.py"
+    learner.write_text(UPDATER)
+    oracle = LiveOracle(tmp_path / "solutions")
+    assert oracle.expected(exercise, exercise.checks[0].refs[0])["a"].tolist() == [3.0, 3.0]
+    result = grade_submission(exercise, locate(learner, "ex95_updater"), oracle=oracle,
+                              limits=TEST_LIMITS)
+    assert result.full_marks, result.checks
+    learner.write_text(UPDATER.replace("params[key] *= k", "params[key] = params[key] * 1"))
+    result = grade_submission(exercise, locate(learner, "ex95_updater"), oracle=oracle,
+                              limits=TEST_LIMITS)
+    assert not result.full_marks and result.checks[0].output.startswith("a:")

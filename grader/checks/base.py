@@ -98,18 +98,21 @@ class Context:
         keep: bool = False,
         may_modify: Sequence[int] = (),
         check_inputs: bool = True,
+        with_args: bool = False,
         what: str | None = None,
         **kwargs: Any,
     ) -> Any:
         """Call ``target`` (a module name or a Handle's ``method``) in the learner's process.
 
-        Returns the decoded result. Raises ``CheckFailed`` when the learner's code fails
+        Returns the decoded result (with ``with_args``, ``(result, args_after)``: the positional
+        arguments as they were after the call). Raises ``CheckFailed`` when the learner's code fails
         (not implemented, exception, timeout, crash) or, with ``check_inputs``, when it
         modified a positional argument whose index is not in ``may_modify``.
         """
         label = what or _label(target, method)
         reply = self.session.call(
-            target, *args, method=method, keep=keep, return_args=check_inputs, **kwargs
+            target, *args, method=method, keep=keep, return_args=check_inputs or with_args,
+            **kwargs,
         )
         if reply.error is not None:
             raise CheckFailed(
@@ -125,6 +128,8 @@ class Context:
                         "compute on a new array (for example y = x - c, not x -= c)",
                         diagnosis="modifies its input",
                     )
+        if with_args:
+            return reply.value, reply.args_after
         return reply.value
 
     def fixture(self, name: str) -> Handle:

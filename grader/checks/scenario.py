@@ -51,6 +51,12 @@ class Api(Protocol):
     ) -> Any:
         """Like ``call`` but returns an object reference (for results that stay objects)."""
 
+    def call_with_args(
+        self, target: Any, method: str | None, *args: Any, **kwargs: Any
+    ) -> tuple[Any, list]:
+        """Like ``call`` (inputs may be modified) but returns ``(result, args_after)``: the
+        positional arguments as the call left them (e.g. ``params`` after ``update``)."""
+
     def attr(self, target: Any, name: str) -> Any:
         """The value of attribute ``name`` of an object."""
 
@@ -92,6 +98,12 @@ class ReferenceApi:
     def ref(self, target: Any, method: str | None, *args: Any, **kwargs: Any) -> Any:
         return self._target(target, method)(*_fresh(args), **_fresh(kwargs))
 
+    def call_with_args(self, target: Any, method: str | None, *args: Any, **kwargs: Any
+                       ) -> tuple[Any, list]:
+        args = _fresh(args)
+        value = self._target(target, method)(*args, **_fresh(kwargs))
+        return _plain(value), [_plain(a) for a in args]
+
     def attr(self, target: Any, name: str) -> Any:
         return _plain(getattr(target, name))
 
@@ -130,6 +142,11 @@ class LearnerApi:
 
     def ref(self, target: Any, method: str | None, *args: Any, **kwargs: Any) -> Any:
         return self.ctx.call(target, *args, method=method, keep=True, **kwargs)
+
+    def call_with_args(self, target: Any, method: str | None, *args: Any, **kwargs: Any
+                       ) -> tuple[Any, list]:
+        return self.ctx.call(target, *args, method=method, check_inputs=False, with_args=True,
+                             **kwargs)
 
     def attr(self, target: Any, name: str) -> Any:
         return self.ctx.attr(target, name)

@@ -40,3 +40,10 @@ def shifted_quadratic(x):
 def seed_numpy(seed):
     """Seed NumPy's global generator in the learner's process (np.random.randn initialisers)."""
     np.random.seed(int(seed))
+
+
+def sibling(module, name):
+    """``name`` from the learner's module ``module`` (e.g. ex06's TwoLayerNet, from ex08)."""
+    import importlib
+
+    return getattr(importlib.import_module(str(module)), str(name))
