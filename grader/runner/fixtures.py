@@ -47,3 +47,8 @@ def sibling(module, name):
     import importlib
 
     return getattr(importlib.import_module(str(module)), str(name))
+
+
+def new_dict(**items):
+    """A dict made in the learner's process, so that it (and its arrays) persist as Handles."""
+    return dict(items)
