@@ -26,14 +26,18 @@ def _options(command):
                            show_default=True, help="text for people, json for programs")(command)
     command = click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
                            help="seconds one call of your code may take")(command)
-    return click.option("--path", type=click.Path(path_type=Path), default=DEFAULT_PATH,
-                        show_default=True,
-                        help="your .py or .ipynb file, or the folder holding it")(command)
+    return click.option("--path", type=click.Path(path_type=Path), default=None,
+                        help="your .py or .ipynb file, or the folder holding it "
+                             "[default: ./exercises, or . when there is none]")(command)
 
 
-def _check_path(path: Path) -> None:
+def _check_path(path: Path | None) -> Path:
+    """The path to grade: as given, else ./exercises, else the working directory."""
+    if path is None:
+        return DEFAULT_PATH if DEFAULT_PATH.is_dir() else Path(".")
     if not path.exists():
         raise click.UsageError(f"no such file or folder: {path}")
+    return path
 
 
 def _emit(results, output_format: str, single: bool) -> int:
@@ -101,8 +105,8 @@ class ExerciseGroup(click.Group):
 def _exercise_command(exercise_id: str) -> click.Command:
     @click.command(name=exercise_id, help=f"Grade {exercise_id}.")
     @_options
-    def command(path: Path, timeout: float | None, output_format: str) -> int:
-        _check_path(path)
+    def command(path: Path | None, timeout: float | None, output_format: str) -> int:
+        path = _check_path(path)
         return _emit(_grade([exercise_id], path, timeout, skip_missing=False), output_format,
                      single=True)
 
@@ -129,9 +133,9 @@ def list_exercises() -> int:
 
 @cli.command("all")
 @_options
-def grade_all(path: Path, timeout: float | None, output_format: str) -> int:
+def grade_all(path: Path | None, timeout: float | None, output_format: str) -> int:
     """Grade every exercise; missing files score 0 and are named."""
-    _check_path(path)
+    path = _check_path(path)
     return _emit(_grade(list(EXERCISE_MODULES), path, timeout, skip_missing=True),
                  output_format, single=False)
 

@@ -108,3 +108,10 @@ def test_notebook_solution_with_magics_gets_full_marks(tmp_path):
     nbformat.write(notebook, path)
     done = grade("ex01", "--path", str(path))
     assert done.returncode == 0, done.stdout
+
+
+def test_inside_the_exercises_folder_the_default_path_is_the_working_directory(tmp_path):
+    (tmp_path / "ex02_losses.py").write_text((SOLUTIONS / "ex02_losses.py").read_text())
+    done = grade("ex02", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "graded ex02_losses.py" in done.stdout
