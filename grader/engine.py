@@ -88,7 +88,22 @@ def grade_submission(
             ctx = Context(session, oracle, exercise)
             result.checks = [_run_check(check, ctx) for check in checks]
         result.learner_output = session.output
+    if not include_hidden and submission.search_dir is not None:
+        _graded[_identity(exercise, submission)] = result
     return result
+
+
+#: Results graded in this process, so that `grade all` does not grade ex06 again for ex08.
+_graded: dict[tuple, ExerciseResult] = {}
+
+
+def _identity(exercise: Exercise, submission: Submission) -> tuple:
+    """What makes a result reusable: the exercise and the graded file's path, size and mtime."""
+    try:
+        stat = submission.graded_file.stat()
+    except OSError:
+        return (exercise.id, str(submission.graded_file), None)
+    return (exercise.id, str(submission.graded_file), stat.st_size, stat.st_mtime_ns)
 
 
 def _prerequisite_notes(exercise: Exercise, submission: Submission, oracle: Oracle) -> list[str]:
@@ -111,7 +126,9 @@ def _prerequisite_notes(exercise: Exercise, submission: Submission, oracle: Orac
             notes.append(f"{exercise.id} needs your {prerequisite.id} "
                          f"({prerequisite.module}.py), which is missing")
             continue
-        result = grade_submission(prerequisite, found, oracle=oracle)
+        result = _graded.get(_identity(prerequisite, found)) or grade_submission(
+            prerequisite, found, oracle=oracle
+        )
         if not result.full_marks:
             notes.append(f"{exercise.id} builds on your {prerequisite.id}, which scores "
                          f"{result.score:g}/{result.max_score:g}: fix it first "
