@@ -659,8 +659,14 @@ class _Child:
         self._finalizer()
 
 
+#: Variables passed through to the learner's process: where the course's data sets are.
+_PASSED_THROUGH = ("BACKPROP_LAB_DATASETS", "XDG_CACHE_HOME")
+
+
 def _child_env(scratch: str, token: str) -> dict[str, str]:
+    passed = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
     return {
+        **passed,
         "PATH": os.environ.get("PATH", os.defpath),
         "HOME": scratch,
         "TMPDIR": scratch,
