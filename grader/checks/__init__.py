@@ -8,7 +8,13 @@ process (``compare``), and name known mistakes when a result matches one (``mist
 from grader.checks.base import Check, Context, Exercise, Ref
 from grader.checks.compare import assert_close, same_value
 from grader.checks.failure import CheckFailed
-from grader.checks.kinds import Case, derivative_check, function_check, property_check
+from grader.checks.kinds import (
+    Case,
+    derivative_check,
+    function_check,
+    naming_when_raising,
+    property_check,
+)
 from grader.checks.mistakes import Mistake
 from grader.checks.numgrad import numerical_gradient, relative_error
 from grader.checks.scenario import Api, LearnerApi, ReferenceApi, scenario_check
@@ -27,6 +33,7 @@ __all__ = [
     "assert_close",
     "derivative_check",
     "function_check",
+    "naming_when_raising",
     "numerical_gradient",
     "property_check",
     "relative_error",

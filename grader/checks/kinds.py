@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,3 +172,29 @@ def _reproduced(
         ):
             return mistake
     return None
+
+
+def naming_when_raising(check: Check, mistake: Mistake,
+                         confirm: Callable[[Context], bool]) -> Check:
+    """``check``, naming ``mistake`` when the learner's code raised and ``confirm(ctx)`` holds.
+
+    ``confirm`` probes the learner's code with fresh objects to tell this mistake from any other
+    exception.
+    """
+
+    def run(ctx: Context) -> str:
+        try:
+            return check.run(ctx)
+        except CheckFailed as failure:
+            if failure.kind != "exception" or failure.diagnosis is not None:
+                raise
+            try:
+                confirmed = confirm(ctx)
+            except CheckFailed:
+                confirmed = False
+            if not confirmed:
+                raise
+            raise CheckFailed(f"{mistake.message}. {failure.message}",
+                              diagnosis=mistake.name) from None
+
+    return dataclasses.replace(check, run=run)

@@ -7,7 +7,6 @@ forward, as CS231n's gradient checks do.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -19,6 +18,7 @@ from grader.checks import (
     Context,
     Exercise,
     Mistake,
+    naming_when_raising,
     numerical_gradient,
     relative_error,
     scenario_check,
@@ -179,32 +179,6 @@ def _raises(ctx: Context, steps: Callable[[Context], object]) -> bool:
     return False
 
 
-def _naming_when_raising(check: Check, mistake: Mistake,
-                         confirm: Callable[[Context], bool]) -> Check:
-    """``check``, naming ``mistake`` when the learner's code raised and ``confirm(ctx)`` holds.
-
-    ``confirm`` probes the learner's code with fresh objects to tell this mistake from any other
-    exception.
-    """
-
-    def run(ctx: Context) -> str:
-        try:
-            return check.run(ctx)
-        except CheckFailed as failure:
-            if failure.kind != "exception" or failure.diagnosis is not None:
-                raise
-            try:
-                confirmed = confirm(ctx)
-            except CheckFailed:
-                confirmed = False
-            if not confirmed:
-                raise
-            raise CheckFailed(f"{mistake.message}. {failure.message}",
-                              diagnosis=mistake.name) from None
-
-    return dataclasses.replace(check, run=run)
-
-
 def _affine_forward(x: np.ndarray) -> Callable[[Context], object]:
     def steps(ctx: Context) -> object:
         return ctx.call(ctx.call("Affine", W, B, keep=True, what="Affine"), x, method="forward")
@@ -325,7 +299,7 @@ EXERCISE = Exercise(
         scenario_check("Affine forward and backward match the reference (2-D input)",
                        _affine_scenario(AFFINE_X), inputs=(W, B, AFFINE_X, AFFINE_DOUT),
                        mistakes=MISTAKES["Affine"]),
-        _naming_when_raising(
+        naming_when_raising(
             scenario_check("Affine flattens a 4-D input and returns dx in its shape",
                            _affine_scenario(AFFINE_X4), inputs=(W, B, AFFINE_X4, AFFINE_DOUT),
                            mistakes=MISTAKES["Affine"]),
@@ -334,7 +308,7 @@ EXERCISE = Exercise(
         scenario_check("SoftmaxWithLoss forward and backward match the reference (one-hot t)",
                        _softmax_scenario(ONE_HOT), inputs=(SCORES, ONE_HOT),
                        mistakes=MISTAKES["SoftmaxWithLoss"], **_SOFTMAX_TOLERANCE),
-        _naming_when_raising(
+        naming_when_raising(
             scenario_check("SoftmaxWithLoss forward and backward match the reference "
                            "(integer labels)", _softmax_scenario(LABELS, 1),
                            inputs=(SCORES, LABELS, 1), mistakes=MISTAKES["SoftmaxWithLoss"],
