@@ -1,0 +1,383 @@
+"""Checks for ex03: numerical differentiation, numerical gradients and gradient descent.
+
+Every function under test takes a function ``f``. The learner's code gets a grader fixture
+(``grader.runner.fixtures``) living in its own process; the reference solution and the known
+mistakes call the same fixture here. Cases name it with ``Fn("cubic_sum")``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks import (
+    Case,
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    Mistake,
+    Ref,
+    assert_close,
+    numerical_gradient,
+)
+from grader.checks.kinds import FATAL_KINDS
+from grader.checks.mistakes import RAISED, diagnose
+from grader.runner import fixtures
+
+rng = np.random.default_rng(3)
+
+H = 1e-4
+#: Against the reference (same h, same formula) a central difference agrees to rounding; a
+#: forward difference is off by about h f''/2, relatively 1e-5 to 1e-4 on these inputs.
+RTOL, ATOL = 1e-7, 1e-9
+
+
+@dataclass(frozen=True)
+class Fn:
+    """The grader fixture function ``name``, as an argument of a Case.
+
+    Calling it here calls the fixture (for the reference and the known mistakes); the learner's
+    code receives the same function in its own process.
+    """
+
+    name: str
+
+    def __call__(self, x: Any) -> Any:
+        return getattr(fixtures, self.name)(x)
+
+
+# ------------------------------------------------------------------------- known mistakes
+# Each impl behaves as the buggy learner function would, for any shape of x.
+
+
+def _central(diff: float, h: float) -> float:
+    return diff / (2 * h)
+
+
+def _gradient(f: Callable, x: np.ndarray, *, h: float = H, forward: bool = False,
+              quotient: Callable[[float, float], float] = _central) -> np.ndarray:
+    """A numerical gradient computed here on a copy of ``x``: each element is
+    ``quotient(f(x + h) - f(x - h), h)``, or ``(f(x + h) - f(x)) / h`` if ``forward``."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        tmp = x[idx]
+        x[idx] = tmp + h
+        plus = f(x)
+        x[idx] = tmp if forward else tmp - h
+        minus = f(x)
+        x[idx] = tmp
+        grad[idx] = (plus - minus) / h if forward else quotient(plus - minus, h)
+    return grad
+
+
+def _gradient_1d_only(f: Callable, x: np.ndarray) -> np.ndarray:
+    """The book's ``_numerical_gradient_no_batch``: ``range(x.size)`` indexes rows of a 2-D x."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in range(x.size):
+        tmp = x[idx]  # IndexError once idx passes the number of rows
+        x[idx] = tmp + H
+        plus = f(x)
+        x[idx] = tmp - H
+        minus = f(x)
+        grad[idx] = (plus - minus) / (2 * H)
+        x[idx] = tmp
+    return grad
+
+
+def _gradient_by_rows(f: Callable, x: np.ndarray) -> np.ndarray:
+    """The book's ch04 ``gradient_2d.py``: f called on one row at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        return _gradient_1d_only(f, x)
+    grad = np.zeros_like(x)
+    for row, xr in enumerate(x):
+        grad[row] = _gradient_1d_only(f, xr)
+    return grad
+
+
+def _descent(f: Callable, init_x: np.ndarray, lr: float = 0.01, step_num: int = 100,
+             sign: float = -1.0, history: bool = False) -> Any:
+    """Gradient descent computed here; with ``history``, also the points before each step."""
+    x = np.array(init_x, dtype=np.float64)
+    visited = []
+    for _ in range(step_num):
+        visited.append(x.copy())
+        x = x + sign * lr * numerical_gradient(f, x, h=H)
+    return (x, np.array(visited)) if history else x
+
+
+MISTAKES: dict[str, list[Mistake]] = {
+    "numerical_diff": [
+        Mistake("forward difference",
+                "numerical_diff uses the forward difference (f(x + h) - f(x)) / h, whose error is "
+                "about h f''(x) / 2; use the central difference (f(x + h) - f(x - h)) / (2 * h)",
+                lambda f, x: (f(x + H) - f(x)) / H),
+        Mistake("h too small",
+                "numerical_diff returns 0: h is far too small (x + 1e-50 == x in floating "
+                "point, the book's rounding-error example); use h = 1e-4",
+                lambda f, x: (f(x + 1e-50) - f(x - 1e-50)) / (2 * 1e-50)),
+        Mistake("divided by h",
+                "numerical_diff is twice the derivative: f(x + h) and f(x - h) are 2h apart, so "
+                "divide by 2 * h, not by h", lambda f, x: (f(x + H) - f(x - H)) / H),
+        Mistake("2 * h without parentheses",
+                "numerical_diff divides by 2 and then multiplies by h: a / 2 * h is (a / 2) * h; "
+                "write (f(x + h) - f(x - h)) / (2 * h)",
+                lambda f, x: (f(x + H) - f(x - H)) / 2 * H),
+    ],
+    "numerical_gradient": [
+        Mistake("forward difference",
+                "numerical_gradient uses the forward difference (f(x + h) - f(x)) / h, whose "
+                "error is about h f'' / 2; use the central difference "
+                "(f(x with x[idx] + h) - f(x with x[idx] - h)) / (2 * h)",
+                lambda f, x: _gradient(f, x, forward=True)),
+        Mistake("h too small",
+                "numerical_gradient returns 0 everywhere: h is far too small (x + 1e-50 == x in "
+                "floating point, the book's rounding-error example); use h = 1e-4",
+                lambda f, x: _gradient(f, x, h=1e-50)),
+        Mistake("divided by h",
+                "numerical_gradient is twice the gradient: x[idx] + h and x[idx] - h are 2h "
+                "apart, so divide by 2 * h, not by h",
+                lambda f, x: _gradient(f, x, quotient=lambda d, h: d / h)),
+        Mistake("2 * h without parentheses",
+                "numerical_gradient divides by 2 and then multiplies by h: a / 2 * h is "
+                "(a / 2) * h; write (fxh1 - fxh2) / (2 * h)",
+                lambda f, x: _gradient(f, x, quotient=lambda d, h: d / 2 * h)),
+        Mistake("only 1-D",
+                "numerical_gradient works only for 1-D x: range(x.size) gives row indices of a "
+                "2-D array; loop over every element with np.ndindex(x.shape) (or np.nditer "
+                "with flags=['multi_index'], as the book's common/gradient.py does)",
+                _gradient_1d_only),
+        Mistake("row by row",
+                "numerical_gradient calls f on one row at a time (the book's ch04 "
+                "gradient_2d.py); f is a function of the whole array x: loop over every element "
+                "of x with np.ndindex(x.shape) and call f(x) on all of x",
+                _gradient_by_rows),
+        # Found by the runner's input check rather than by values.
+        Mistake("x not restored",
+                "numerical_gradient changes x: x is not restored exactly after each element; "
+                "keep tmp = x[idx] and put it back with x[idx] = tmp (adding and subtracting h "
+                "again does not always give back the same float)"),
+    ],
+    "gradient_descent": [
+        Mistake("ascends",
+                "gradient_descent climbs: it adds the gradient; step against it, "
+                "x -= lr * grad", lambda f, init_x, lr=0.01, step_num=100:
+                _descent(f, init_x, lr, step_num, sign=1.0)),
+        Mistake("lr ignored",
+                "gradient_descent ignores its lr argument (it always steps by 0.01 * grad); "
+                "use x -= lr * grad", lambda f, init_x, lr=0.01, step_num=100:
+                _descent(f, init_x, 0.01, step_num)),
+        Mistake("step_num ignored",
+                "gradient_descent ignores its step_num argument (it always takes 100 steps); "
+                "loop for _ in range(step_num)", lambda f, init_x, lr=0.01, step_num=100:
+                _descent(f, init_x, lr, 100)),
+        Mistake("returns the history",
+                "gradient_descent returns (x, x_history), as the book's ch04/gradient_method.py "
+                "does for plotting; return the final x only",
+                lambda f, init_x, lr=0.01, step_num=100:
+                _descent(f, init_x, lr, step_num, history=True)),
+        # Found by the runner's input check rather than by values.
+        Mistake("init_x modified",
+                "gradient_descent modifies init_x: x = init_x makes x another name for the same "
+                "array, so x -= lr * grad changes the caller's init_x; start from "
+                "x = init_x.copy()"),
+    ],
+}
+
+
+def _mistake(func: str, name: str) -> Mistake:
+    return next(m for m in MISTAKES[func] if m.name == name)
+
+
+# ------------------------------------------------------------------------------- checks
+
+
+def _learner_args(ctx: Context, args: tuple) -> tuple:
+    """``args`` with every ``Fn`` replaced by the fixture in the learner's process."""
+    return tuple(ctx.fixture(a.name) if isinstance(a, Fn) else a for a in args)
+
+
+def _ref(func: str, key: str, case: Case) -> Ref:
+    def compute(solution: Any) -> Any:
+        return getattr(solution, func)(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+    return Ref(key, (func, case.args, case.kwargs), compute)
+
+
+def _reference_check(
+    func: str,
+    cases: Sequence[Case],
+    *,
+    name: str,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    explain: Callable[[Context], CheckFailed | None] | None = None,
+    explain_refs: tuple[Ref, ...] = (),
+) -> Check:
+    """``func`` on every case must match the reference; known mistakes are named.
+
+    Inputs are not checked for modification here (``_restores_x`` and ``_keeps_init_x`` do
+    that, for one point). Before known mistakes are looked for, ``explain(ctx)`` may give the
+    reason (using the reference values ``explain_refs``).
+    """
+    refs = tuple(_ref(func, f"{name}/{case.label}", case) for case in cases)
+
+    def run(ctx: Context) -> str:
+        outcomes: list[tuple[tuple, dict, Any, Any]] = []
+        first: CheckFailed | None = None
+        for case, ref in zip(cases, refs, strict=True):
+            expected = ctx.expected(ref)
+            try:
+                got = ctx.call(func, *_learner_args(ctx, case.args), what=func,
+                               check_inputs=False, **case.kwargs)
+            except CheckFailed as failure:
+                if failure.kind in FATAL_KINDS or failure.kind is None:
+                    raise
+                outcomes.append((case.args, case.kwargs, RAISED, expected))
+                first = first or CheckFailed(f"{failure.message} (input: {case.label})",
+                                             kind=failure.kind)
+                continue
+            outcomes.append((case.args, case.kwargs, got, expected))
+            try:
+                assert_close(got, expected, what=f"{func} on {case.label}", rtol=rtol, atol=atol)
+            except CheckFailed as failure:
+                first = first or failure
+        if first is None:
+            return f"matches the reference on {len(cases)} input{'s' * (len(cases) > 1)}"
+        reason = explain(ctx) if explain else None
+        if reason is not None:
+            raise CheckFailed(f"{reason.message}. {first.message}", diagnosis=reason.diagnosis)
+        mistake = diagnose(MISTAKES[func], outcomes, rtol, atol)
+        if mistake is not None:
+            raise CheckFailed(f"{mistake.message}. {first.message}", diagnosis=mistake.name)
+        raise first
+
+    return Check(name=name, points=1, run=run, refs=refs + explain_refs)
+
+
+def _unchanged_input_check(func: str, case: Case, mistake: Mistake, *, name: str,
+                           passed: str) -> Check:
+    """``func`` must leave its array argument exactly as it was (else: ``mistake``)."""
+
+    def run(ctx: Context) -> str:
+        try:
+            ctx.call(func, *_learner_args(ctx, case.args), what=func, **case.kwargs)
+        except CheckFailed as failure:
+            if failure.diagnosis == "modifies its input":
+                raise CheckFailed(f"{mistake.message} (input: {case.label})",
+                                  diagnosis=mistake.name) from None
+            raise
+        return passed
+
+    return Check(name=name, points=1, run=run)
+
+
+# numerical_diff: the book's function_1 at 5 and 10 (0.1999999999990898, 0.2999999999986347),
+# and a cubic, on which a forward difference is off by 3hx (relatively 5e-5 at x = 2).
+DIFF_BOOK = (
+    Case("the book's function_1 at x = 5", (Fn("function_1"), 5.0)),
+    Case("the book's function_1 at x = 10", (Fn("function_1"), 10.0)),
+)
+DIFF_CUBIC = (
+    Case("x**3 at x = 2", (Fn("cubic_sum"), 2.0)),
+    Case("x**3 at x = -1.5", (Fn("cubic_sum"), -1.5)),
+)
+
+# numerical_gradient: the book's function_2 examples, a cubic (central vs forward), any shape.
+GRAD_BOOK = (
+    Case("the book's function_2 at [3, 4]", (Fn("function_2"), np.array([3.0, 4.0]))),
+    Case("the book's function_2 at [0, 2]", (Fn("function_2"), np.array([0.0, 2.0]))),
+    Case("the book's function_2 at [3, 0]", (Fn("function_2"), np.array([3.0, 0.0]))),
+)
+GRAD_CUBIC = (
+    Case("sum(x**3) at 6 points between -2.5 and 2.5",
+         (Fn("cubic_sum"), np.array([2.0, -1.5, 2.5, 1.0, -2.2, 1.7]))),
+)
+GRAD_SHAPES = (
+    Case("weighted_sin on a 3x4 array", (Fn("weighted_sin"), rng.uniform(-2, 2, size=(3, 4)))),
+    Case("weighted_sin on a 2x3x2 array",
+         (Fn("weighted_sin"), rng.uniform(-2, 2, size=(2, 3, 2)))),
+    Case("sum(x**3) on a 2x3 array", (Fn("cubic_sum"), rng.uniform(1, 2.5, size=(2, 3)))),
+)
+#: Elements from 1e-5 to 1: adding h and subtracting it again changes many of them.
+RESTORE_X = rng.choice([-1.0, 1.0], size=(3, 4)) * 10.0 ** rng.uniform(-5, 0, size=(3, 4))
+RESTORE = Case("weighted_sin on a 3x4 array", (Fn("weighted_sin"), RESTORE_X))
+PROBE = GRAD_SHAPES[0]
+PROBE_REF = _ref("numerical_gradient", f"numerical_gradient probe/{PROBE.label}", PROBE)
+
+# gradient_descent: the book's example (lr=0.1, 100 steps from (-3, 4) to about (0, 0)), and
+# sum((x - 3)**2), where lr and step_num decide how far x gets: x = 3 - 3 (1 - 2 lr)**step_num.
+DESCENT_CONVERGES = (
+    Case("the book's function_2 from [-3, 4], lr=0.1, step_num=100",
+         (Fn("function_2"), np.array([-3.0, 4.0])), {"lr": 0.1, "step_num": 100}),
+    Case("sum((x - 3)**2) from a 2x2 array, lr=0.1, step_num=100",
+         (Fn("shifted_quadratic"), rng.uniform(-5, 5, size=(2, 2))),
+         {"lr": 0.1, "step_num": 100}),
+)
+DESCENT_ARGUMENTS = (
+    Case("sum((x - 3)**2) from 0 with the defaults (lr=0.01, step_num=100)",
+         (Fn("shifted_quadratic"), np.zeros(3))),
+    Case("sum((x - 3)**2) from [1, -1], lr=0.05, step_num=20",
+         (Fn("shifted_quadratic"), np.array([1.0, -1.0])), {"lr": 0.05, "step_num": 20}),
+    Case("sum((x - 3)**2) from [0, 6], lr=0.3, step_num=5",
+         (Fn("shifted_quadratic"), np.array([0.0, 6.0])), {"lr": 0.3, "step_num": 5}),
+)
+DESCENT_INIT = Case("sum((x - 3)**2) from [0, 1, 2], lr=0.1, step_num=10",
+                    (Fn("shifted_quadratic"), np.array([0.0, 1.0, 2.0])),
+                    {"lr": 0.1, "step_num": 10})
+
+
+def _blame_numerical_gradient(ctx: Context) -> CheckFailed | None:
+    """When gradient_descent is wrong, first see whether the numerical_gradient it calls is."""
+    try:
+        got = ctx.call("numerical_gradient", *_learner_args(ctx, PROBE.args))
+        assert_close(got, ctx.expected(PROBE_REF), what="numerical_gradient", rtol=RTOL,
+                     atol=ATOL)
+    except CheckFailed:
+        return CheckFailed("gradient_descent calls your numerical_gradient, which is wrong "
+                           "(see its checks): fix numerical_gradient first",
+                           diagnosis="numerical_gradient is wrong")
+    return None
+
+
+EXERCISE = Exercise(
+    id="ex03",
+    module="ex03_gradient",
+    title="Numerical gradient",
+    checks=(
+        _reference_check("numerical_diff", DIFF_BOOK,
+                         name="numerical_diff matches the book's examples (0.2 and 0.3)"),
+        _reference_check("numerical_diff", DIFF_CUBIC,
+                         name="numerical_diff is a central difference (exact to 1e-7 on x**3)"),
+        _reference_check("numerical_gradient", GRAD_BOOK,
+                         name="numerical_gradient matches the book's examples ([6, 8], ...)"),
+        _reference_check("numerical_gradient", GRAD_CUBIC,
+                         name="numerical_gradient is a central difference (exact to 1e-7 on "
+                              "sum(x**3))"),
+        _reference_check("numerical_gradient", GRAD_SHAPES,
+                         name="numerical_gradient works on 2-D and 3-D arrays"),
+        _unchanged_input_check("numerical_gradient", RESTORE,
+                               _mistake("numerical_gradient", "x not restored"),
+                               name="numerical_gradient restores x exactly",
+                               passed="x is exactly as it was"),
+        _reference_check("gradient_descent", DESCENT_CONVERGES,
+                         name="gradient_descent converges to the minimum of a quadratic",
+                         rtol=1e-6, explain=_blame_numerical_gradient,
+                         explain_refs=(PROBE_REF,)),
+        _reference_check("gradient_descent", DESCENT_ARGUMENTS,
+                         name="gradient_descent follows lr and step_num (defaults 0.01 and 100)",
+                         rtol=1e-6, explain=_blame_numerical_gradient,
+                         explain_refs=(PROBE_REF,)),
+        _unchanged_input_check("gradient_descent", DESCENT_INIT,
+                               _mistake("gradient_descent", "init_x modified"),
+                               name="gradient_descent leaves init_x unchanged",
+                               passed="init_x is exactly as it was"),
+    ),
+)
