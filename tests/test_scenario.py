@@ -181,3 +181,20 @@ def test_call_with_args_shows_in_place_updates(tmp_path):
     result = grade_submission(exercise, locate(learner, "ex95_updater"), oracle=oracle,
                               limits=TEST_LIMITS)
     assert not result.full_marks and result.checks[0].output.startswith("a:")
+
+
+def test_reference_api_passes_objects_it_handed_out_without_copying_them():
+    import types
+
+    from grader.checks import ReferenceApi
+
+    module = types.SimpleNamespace(scale_all=lambda params, k: [params[key].__imul__(k)
+                                                                  for key in params])
+    api = ReferenceApi(module)
+    params = api.ref(api.fixture("new_dict"), None, a=np.ones(2))
+    original = api.ref(params, "__getitem__", "a")
+    api.call("scale_all", None, params, 3.0)
+    assert api.call(original, "copy", None).tolist() == [3.0, 3.0]
+    plain = {"a": np.ones(2)}
+    api.call("scale_all", None, plain, 3.0)
+    assert plain["a"].tolist() == [1.0, 1.0]  # plain data is copied, as over the pipe

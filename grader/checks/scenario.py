@@ -19,7 +19,6 @@ values are fingerprinted by them.
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import sys
 from collections.abc import Callable, Sequence
@@ -83,48 +82,54 @@ class ReferenceApi:
 
     def __init__(self, module: Any) -> None:
         self.module = module
+        self._objects: dict[int, Any] = {}  # what new/ref/attr_ref handed out: never copied
+
+    def _kept(self, obj: Any) -> Any:
+        self._objects[id(obj)] = obj
+        return obj
+
+    def _fresh(self, values: Any) -> Any:
+        """Deep copies of plain data; objects this api handed out (and the rest) pass through."""
+        if id(values) in self._objects:
+            return values
+        if isinstance(values, dict):
+            return {k: self._fresh(v) for k, v in values.items()}
+        if isinstance(values, list | tuple):
+            return type(values)(self._fresh(v) for v in values)
+        if isinstance(values, np.ndarray):
+            return values.copy()
+        return values
 
     def _target(self, target: Any, method: str | None) -> Any:
         base = getattr(self.module, target) if isinstance(target, str) else target
         return getattr(base, method) if method else base
 
     def new(self, cls: str, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.module, cls)(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        return self._kept(getattr(self.module, cls)(*self._fresh(args), **self._fresh(kwargs)))
 
     def call(self, target: Any, method: str | None, *args: Any, may_modify: Sequence[int] = (),
              **kwargs: Any) -> Any:
-        return _plain(self._target(target, method)(*_fresh(args), **_fresh(kwargs)))
+        return _plain(self._target(target, method)(*self._fresh(args), **self._fresh(kwargs)))
 
     def ref(self, target: Any, method: str | None, *args: Any, **kwargs: Any) -> Any:
-        return self._target(target, method)(*_fresh(args), **_fresh(kwargs))
+        return self._kept(self._target(target, method)(*self._fresh(args), **self._fresh(kwargs)))
 
     def call_with_args(self, target: Any, method: str | None, *args: Any, **kwargs: Any
                        ) -> tuple[Any, list]:
-        args = _fresh(args)
-        value = self._target(target, method)(*args, **_fresh(kwargs))
+        args = self._fresh(args)
+        value = self._target(target, method)(*args, **self._fresh(kwargs))
         return _plain(value), [_plain(a) for a in args]
 
     def attr(self, target: Any, name: str) -> Any:
         return _plain(getattr(target, name))
 
     def attr_ref(self, target: Any, name: str) -> Any:
-        return getattr(target, name)
+        return self._kept(getattr(target, name))
 
     def fixture(self, name: str) -> Any:
         from grader.runner import fixtures
 
         return getattr(fixtures, name)
-
-
-def _fresh(values: Any) -> Any:
-    """Deep copies of plain data; object references (anything else) pass through."""
-    if isinstance(values, dict):
-        return {k: _fresh(v) for k, v in values.items()}
-    if isinstance(values, list | tuple):
-        return type(values)(_fresh(v) for v in values)
-    if isinstance(values, np.ndarray):
-        return values.copy()
-    return values
 
 
 class LearnerApi:
