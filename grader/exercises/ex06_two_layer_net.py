@@ -1,0 +1,475 @@
+"""Checks for ex06: TwoLayerNet (Affine -> ReLU -> Affine -> SoftmaxWithLoss).
+
+The learner's network draws random initial weights, so the checks that compare with the reference
+first give it known parameters: they write fixed values *in place* into the arrays of its
+``params`` (``params['W1'][()] = value``), which is also how an optimizer trains it. A network
+whose layers hold copies of ``params`` ignores such writes and fails those checks; they then say
+so (``_shares_params``). The initial weights are checked by their statistics instead.
+
+Known mistakes of the initialisation and of the in-place updates are recognised from what the
+learner's network does (their ``Mistake`` carries the message only); the others are ``derive``
+mistakes of scenario checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from grader.checks import (
+    Check,
+    CheckFailed,
+    Context,
+    Exercise,
+    LearnerApi,
+    Mistake,
+    numerical_gradient,
+    relative_error,
+    scenario_check,
+)
+from grader.checks.compare import float_array
+from grader.checks.kinds import FATAL_KINDS
+
+#: Seed chosen so that the reference predicts every class and its accuracy (0.5) differs from
+#: that of any network predicting one class (tests check both).
+rng = np.random.default_rng(37)
+
+#: The small network of the reference checks: TwoLayerNet(D, H, C) on batches of N samples.
+D, H, C, N = 4, 5, 3, 8
+KEYS = ("W1", "b1", "W2", "b2")
+SHAPES = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
+
+
+def _between_kinks(z: np.ndarray) -> np.ndarray:
+    """Biases that put each column of ``z`` (pre-activations) far from ReLU's kink at 0.
+
+    Minus the midpoint of the widest gap between a column's sorted values: samples stay on both
+    sides of 0, none of them close to it, so central differences never straddle the kink.
+    """
+    ordered = np.sort(z, axis=0)
+    widest = np.argmax(np.diff(ordered, axis=0), axis=0)
+    columns = np.arange(z.shape[1])
+    return -(ordered[widest, columns] + ordered[widest + 1, columns]) / 2
+
+
+X = rng.normal(size=(N, D))
+X_OTHER = rng.normal(size=(N, D))
+_W1 = rng.normal(0.0, 0.8, size=(D, H))
+PARAMS = {
+    "W1": _W1,
+    "b1": _between_kinks(X @ _W1),
+    "W2": rng.normal(0.0, 0.1, size=(H, C)),  # small scores: probabilities of 0.25 to 0.4,
+    "b2": rng.normal(0.0, 0.1, size=C),  # where the loss's 1e-7 guard changes little
+}
+LABELS = rng.integers(0, C, size=N)
+ONE_HOT = np.eye(C)[LABELS]
+OTHER_LABELS = rng.integers(0, C, size=N)
+#: The in-place probe: positive inputs, and positive updates that differ from element to element
+#: (a constant added to b2 would not change probabilities).
+PROBE_X = rng.uniform(0.5, 1.5, size=(N, D))
+PROBE_UPDATES = {key: rng.uniform(0.5, 1.5, size=SHAPES[key]) for key in KEYS}
+
+#: The network whose initial weights are checked: large enough for tight statistics.
+INIT_SIZES = (784, 50, 10)
+INIT_STD = 0.01  # the default weight_init_std
+OTHER_STD = 0.1  # a weight_init_std passed explicitly
+#: Tolerances are 5 standard errors of each statistic: each of the dozen statistics checked fails
+#: a correct init about once in 10^6 (tests draw 100 inits).
+SIGMAS = 5.0
+MIN_SIZE_FOR_KURTOSIS = 10_000
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+INIT = {
+    m.name: m
+    for m in (
+        Mistake("weights transposed",
+                "a weight matrix is transposed: W1 must have shape (input_size, hidden_size) and "
+                "W2 (hidden_size, output_size), so that x . W1 works on x of shape "
+                "(N, input_size)"),
+        Mistake("biases not zero",
+                "the biases do not start at zero: use np.zeros(hidden_size) and "
+                "np.zeros(output_size); the random weights already break the symmetry"),
+        Mistake("weights all zero",
+                "the weights start at zero: every hidden unit then computes the same value and "
+                "gets the same gradient, forever; draw them with "
+                "weight_init_std * np.random.randn(rows, columns)"),
+        Mistake("rand instead of randn",
+                "the weights are all positive: np.random.rand draws uniformly from [0, 1); "
+                "use np.random.randn, which draws from the normal distribution N(0, 1)"),
+        Mistake("uniform instead of normal",
+                "the weights are uniformly distributed, not normally: draw them with "
+                "weight_init_std * np.random.randn(rows, columns)"),
+        Mistake("weight_init_std not applied",
+                "the weights have standard deviation 1: multiply np.random.randn(...) by "
+                "weight_init_std"),
+        Mistake("weight_init_std ignored",
+                "the weights have standard deviation 0.01 whatever weight_init_std is given: "
+                "use the argument weight_init_std, not the number 0.01"),
+        Mistake("layers hold copies of params",
+                "updating params in place does not change what the network computes: its "
+                "layers hold copies of the parameters, so an optimizer would never change the "
+                "network and it would silently stop learning; build the Affine layers from the "
+                "very arrays of params: Affine(self.params['W1'], self.params['b1'])"),
+    )
+}
+COPIES = INIT["layers hold copies of params"]
+ONLY_LABELS = Mistake(
+    "accuracy only for integer labels",
+    "accuracy works with integer labels but not with one-hot targets: turn a one-hot t of "
+    "shape (N, C) into labels first, if t.ndim != 1: t = np.argmax(t, axis=1)")
+ONLY_ONE_HOT = Mistake(
+    "accuracy only for one-hot targets",
+    "accuracy works with one-hot targets but not with integer labels of shape (N,): take "
+    "np.argmax(t, axis=1) only when t.ndim != 1")
+COUNTS = Mistake(
+    "accuracy counts instead of averaging",
+    "accuracy returns the number of correct samples; divide by the batch size, "
+    "np.sum(y == t) / x.shape[0], to get a fraction between 0 and 1",
+    derive=lambda e: {key: value * N for key, value in e.items()})
+
+MISTAKES: dict[str, list[Mistake]] = {
+    "TwoLayerNet.__init__": list(INIT.values()),
+    "TwoLayerNet.predict": [
+        Mistake("predict returns probabilities",
+                "predict applies the softmax: it must return the scores of the last Affine "
+                "layer; the softmax belongs to SoftmaxWithLoss, used by loss",
+                derive=lambda e: {"predict(x)": _softmax(e["predict(x)"])}),
+        Mistake("ReLU after the last layer",
+                "predict applies ReLU after the last Affine layer, so no score can be negative: "
+                "the layers are Affine1, Relu1, Affine2 only",
+                derive=lambda e: {"predict(x)": np.maximum(e["predict(x)"], 0.0)}),
+    ],
+    "TwoLayerNet.accuracy": [COUNTS, ONLY_LABELS, ONLY_ONE_HOT],
+    "TwoLayerNet.numerical_gradient": [
+        Mistake("numerical gradient of a copy",
+                "numerical_gradient returns zeros: the loss never sees the nudged values; pass "
+                "the arrays of params themselves, numerical_gradient(f, self.params['W1']) "
+                "(ex03's numerical_gradient nudges them in place, and the loss reads them "
+                "through the layers)",
+                derive=lambda e: {key: {k: np.zeros_like(v) for k, v in grads.items()}
+                                  for key, grads in e.items()}),
+    ],
+    "TwoLayerNet.gradient": [
+        Mistake("gradient without a forward pass",
+                "gradient returns the gradient of the previous batch: run the forward pass "
+                "first, self.loss(x, t), so that every layer keeps this batch's values for "
+                "backward",
+                derive=lambda e: {"gradient(x_other, labels)": e["gradient(x, one-hot)"]}),
+        Mistake("gradient divided by the batch size twice",
+                "the gradients are divided by the batch size once too often: SoftmaxWithLoss's "
+                "backward already divides by N, so return the layers' dW and db as they are",
+                derive=lambda e: {key: {k: v / N for k, v in grads.items()}
+                                  for key, grads in e.items()}),
+    ],
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _network(api):
+    """A TwoLayerNet(D, H, C) whose parameter arrays were overwritten in place by PARAMS."""
+    net = api.new("TwoLayerNet", D, H, C)
+    held = api.attr_ref(net, "params")
+    for key, value in PARAMS.items():
+        api.call(api.ref(held, "__getitem__", key), "__setitem__", (), value)
+    return net
+
+
+def _scores(api, net, x: np.ndarray) -> np.ndarray:
+    return float_array(api.call(net, "predict", x), what="TwoLayerNet.predict", shape=(N, C))
+
+
+def _stale_params(api) -> list[str]:
+    """The keys of params whose in-place update does not change ``predict`` (should be none).
+
+    Starting from PARAMS (a network that ignores in-place writes keeps its own initial values),
+    adds PROBE_UPDATES to W1, b1, W2 and b2 in turn, predicting before and after each; every
+    such update changes the scores.
+    """
+    net = _network(api)
+    held = api.attr_ref(net, "params")
+    stale = []
+    before = _scores(api, net, PROBE_X)
+    for key in KEYS:
+        api.call(api.ref(held, "__getitem__", key), "__iadd__", PROBE_UPDATES[key])
+        after = _scores(api, net, PROBE_X)
+        if np.array_equal(after, before):
+            stale.append(key)
+        before = after
+    return stale
+
+
+def _shares_params(check: Check) -> Check:
+    """``check``, whose failure names COPIES when the network ignores in-place updates.
+
+    Every reference check sets known parameters in place, so a network whose layers hold copies
+    fails them all; the probe runs only after a failure.
+    """
+
+    def run(ctx: Context) -> str:
+        try:
+            return check.run(ctx)
+        except CheckFailed as failure:
+            if failure.kind in FATAL_KINDS:
+                raise
+            try:
+                stale = _stale_params(LearnerApi(ctx))
+            except CheckFailed:
+                stale = []
+            if not stale:
+                raise
+            raise CheckFailed(
+                f"{COPIES.message}; this check gives the network known parameters that way, "
+                f"so it cannot pass until that is fixed. {failure.message}",
+                diagnosis=COPIES.name,
+            ) from None
+
+    return replace(check, run=run)
+
+
+def _unless_other_works(check: Check, other: Check, mistake: Mistake) -> Check:
+    """``check``, whose undiagnosed failure names ``mistake`` when ``other`` passes."""
+
+    def run(ctx: Context) -> str:
+        try:
+            return check.run(ctx)
+        except CheckFailed as failure:
+            if failure.diagnosis is not None or failure.kind in FATAL_KINDS:
+                raise
+            try:
+                other.run(ctx)
+            except CheckFailed:
+                raise failure from None
+            raise CheckFailed(f"{mistake.message}. {failure.message}",
+                              diagnosis=mistake.name) from None
+
+    return replace(check, run=run)
+
+
+# --------------------------------------------------------------------------- __init__
+
+
+def _params_of(ctx: Context, *args: int, **kwargs: float) -> dict[str, np.ndarray]:
+    """The ``params`` of a new ``TwoLayerNet(*args, **kwargs)``: a dict of the four arrays."""
+    net = ctx.call("TwoLayerNet", *args, keep=True, what="TwoLayerNet", **kwargs)
+    params = ctx.attr(net, "params")
+    if not isinstance(params, dict):
+        raise CheckFailed(f"TwoLayerNet.params is a {type(params).__name__}; it must be a dict "
+                          "with keys 'W1', 'b1', 'W2' and 'b2'")
+    missing = [key for key in KEYS if key not in params]
+    if missing:
+        raise CheckFailed(f"TwoLayerNet.params has no key {', '.join(map(repr, missing))}; it "
+                          "must hold 'W1', 'b1', 'W2' and 'b2'")
+    for key in KEYS:
+        value = params[key]
+        if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.number):
+            raise CheckFailed(f"params[{key!r}] is not a numeric numpy array")
+    return params
+
+
+def _check_shapes(ctx: Context) -> str:
+    params = _params_of(ctx, D, H, C)
+    for key in KEYS:
+        value, shape = params[key], SHAPES[key]
+        if value.shape != shape:
+            problem = (f"params[{key!r}] of TwoLayerNet({D}, {H}, {C}) has shape "
+                       f"{value.shape}, expected {shape}")
+            if len(shape) == 2 and value.shape == shape[::-1]:
+                mistake = INIT["weights transposed"]
+                raise CheckFailed(f"{mistake.message}. {problem}", diagnosis=mistake.name)
+            raise CheckFailed(problem)
+        if not np.issubdtype(value.dtype, np.floating):
+            raise CheckFailed(f"params[{key!r}] has dtype {value.dtype}: parameters must be "
+                              "float arrays, or updates to them are truncated")
+    return ", ".join(f"{key} {SHAPES[key]}" for key in KEYS)
+
+
+def _check_biases(ctx: Context) -> str:
+    params = _params_of(ctx, D, H, C)
+    for key in ("b1", "b2"):
+        bias = np.asarray(params[key], dtype=np.float64)
+        if not np.all(bias == 0):
+            mistake = INIT["biases not zero"]
+            raise CheckFailed(f"{mistake.message}. params[{key!r}] = {np.round(bias, 4)}",
+                              diagnosis=mistake.name)
+    return "b1 and b2 are zero"
+
+
+def _excess_kurtosis(w: np.ndarray) -> float:
+    centred = w - w.mean()
+    return float(np.mean(centred**4) / np.mean(centred**2) ** 2 - 3.0)
+
+
+def _weight_problem(w: np.ndarray, std: float, what: str) -> CheckFailed | None:
+    """Why ``w`` does not look drawn from N(0, std^2), naming a known mistake where one fits."""
+    w = np.asarray(w, dtype=np.float64).ravel()
+    n = w.size
+
+    def known(name: str, detail: str) -> CheckFailed:
+        return CheckFailed(f"{INIT[name].message}. {what}: {detail}", diagnosis=name)
+
+    if not np.all(np.isfinite(w)):
+        return CheckFailed(f"{what} holds NaN or inf")
+    if np.all(w == 0):
+        return known("weights all zero", "every element is 0")
+    if np.min(w) >= 0:
+        return known("rand instead of randn", f"the smallest element is {np.min(w):.3g}")
+    if n >= MIN_SIZE_FOR_KURTOSIS:  # shape of the distribution, whatever its scale
+        kurtosis, tolerance = _excess_kurtosis(w), SIGMAS * np.sqrt(24 / n)
+        if abs(kurtosis) > tolerance:
+            detail = f"excess kurtosis {kurtosis:.2f} (a normal sample gives 0 +- {tolerance:.2f})"
+            if abs(kurtosis + 1.2) < 0.3:
+                return known("uniform instead of normal", detail)
+            return CheckFailed(f"{what} does not look normally distributed: {detail}")
+    spread, tolerance = np.std(w), SIGMAS / np.sqrt(2 * n)
+    if abs(spread / std - 1) > tolerance:
+        detail = (f"standard deviation {spread:.4g}, expected weight_init_std = {std:g} "
+                  f"(within {tolerance:.1%})")
+        if abs(spread - 1) <= tolerance:
+            return known("weight_init_std not applied", detail)
+        if std != INIT_STD and abs(spread / INIT_STD - 1) <= tolerance:
+            return known("weight_init_std ignored", detail)
+        return CheckFailed(f"{what} has {detail}")
+    mean, tolerance = np.mean(w), SIGMAS * std / np.sqrt(n)
+    if abs(mean) > tolerance:
+        return CheckFailed(f"{what} has mean {mean:.3g}, expected 0 (within {tolerance:.2g})")
+    return None
+
+
+def _check_weights(ctx: Context) -> str:
+    for std, kwargs in ((INIT_STD, {}), (OTHER_STD, {"weight_init_std": OTHER_STD})):
+        params = _params_of(ctx, *INIT_SIZES, **kwargs)
+        call = ", ".join([*map(str, INIT_SIZES), *(f"{k}={v}" for k, v in kwargs.items())])
+        for key in ("W1", "W2"):
+            problem = _weight_problem(params[key], std, f"params[{key!r}] of TwoLayerNet({call})")
+            if problem is not None:
+                raise problem
+    return (f"W1 and W2 look drawn from N(0, std^2) for weight_init_std = {INIT_STD:g} "
+            f"(default) and {OTHER_STD:g}")
+
+
+def _check_updates_reach_layers(ctx: Context) -> str:
+    stale = _stale_params(LearnerApi(ctx))
+    if stale:
+        updated = ", ".join(f"params[{key!r}]" for key in stale)
+        raise CheckFailed(f"{COPIES.message}. predict gave the same scores before and after "
+                          f"adding to {updated} in place", diagnosis=COPIES.name)
+    return "predict changes after an in-place update of each of W1, b1, W2 and b2"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _predict(api) -> dict:
+    return {"predict(x)": api.call(_network(api), "predict", X)}
+
+
+def _loss(api) -> dict:
+    net = _network(api)
+    return {"loss(x, one-hot)": api.call(net, "loss", X, ONE_HOT),
+            "loss(x, labels)": api.call(net, "loss", X, LABELS)}
+
+
+def _accuracy_one_hot(api) -> dict:
+    return {"accuracy(x, one-hot)": api.call(_network(api), "accuracy", X, ONE_HOT)}
+
+
+def _accuracy_labels(api) -> dict:
+    return {"accuracy(x, labels)": api.call(_network(api), "accuracy", X, LABELS)}
+
+
+def _numerical_gradient(api) -> dict:
+    return {"numerical_gradient(x, labels)":
+            api.call(_network(api), "numerical_gradient", X, LABELS)}
+
+
+def _gradient(api) -> dict:
+    """Two gradients after a loss on x: a gradient that skips the forward pass repeats x's."""
+    net = _network(api)
+    api.call(net, "loss", X, ONE_HOT)
+    other = api.call(net, "gradient", X_OTHER, OTHER_LABELS)
+    return {"gradient(x_other, labels)": other,
+            "gradient(x, one-hot)": api.call(net, "gradient", X, ONE_HOT)}
+
+
+#: The loss's guard, log(y + 1e-7), makes its derivative differ from backpropagation's (which
+#: ignores it) by a factor 1 - 1e-7 / y per sample; summed over a batch, that can reach relative
+#: errors of a few 1e-6 (2e-7 on these inputs). Bugs in backpropagation give 1e-2 or more.
+MAX_RELATIVE_ERROR = 1e-5
+
+
+def _check_gradient_numerically(ctx: Context) -> str:
+    """The learner's gradient against central differences of the learner's own loss."""
+    api = LearnerApi(ctx)
+    net = _network(api)
+    held = api.attr_ref(net, "params")
+    grads = api.call(net, "gradient", X, LABELS)
+    if not isinstance(grads, dict) or any(key not in grads for key in KEYS):
+        raise CheckFailed("TwoLayerNet.gradient must return a dict with keys 'W1', 'b1', 'W2' "
+                          "and 'b2'")
+    worst = 0.0
+    for key in KEYS:
+        array = api.ref(held, "__getitem__", key)
+
+        def loss(value: np.ndarray, array=array) -> float:
+            api.call(array, "__setitem__", (), value)
+            return float(float_array(api.call(net, "loss", X, LABELS), what="TwoLayerNet.loss",
+                                     shape=()))
+
+        numeric = numerical_gradient(loss, PARAMS[key])
+        api.call(array, "__setitem__", (), PARAMS[key])
+        analytic = float_array(grads[key], what=f"gradient[{key!r}]", shape=SHAPES[key])
+        error = relative_error(analytic, numeric)
+        worst = max(worst, error)
+        if not error <= MAX_RELATIVE_ERROR:
+            raise CheckFailed(f"gradient[{key!r}] disagrees with the numerical gradient of your "
+                              f"loss: relative error {error:.2e} (should be below "
+                              f"{MAX_RELATIVE_ERROR:.0e})")
+    return f"relative error {worst:.1e} against the numerical gradient of your loss"
+
+
+_ACCURACY_ONE_HOT = scenario_check(
+    "TwoLayerNet.accuracy matches the reference with one-hot targets", _accuracy_one_hot,
+    inputs=(PARAMS, X, ONE_HOT), mistakes=[COUNTS])
+_ACCURACY_LABELS = scenario_check(
+    "TwoLayerNet.accuracy matches the reference with integer labels", _accuracy_labels,
+    inputs=(PARAMS, X, LABELS), mistakes=[COUNTS])
+
+EXERCISE = Exercise(
+    id="ex06",
+    module="ex06_two_layer_net",
+    title="Two-layer network",
+    requires=("ex03", "ex05"),  # the learner's network imports their numerical_gradient and layers
+    checks=(
+        Check("TwoLayerNet.__init__ makes params W1, b1, W2, b2 of the right shapes", 1,
+              _check_shapes),
+        Check("TwoLayerNet.__init__ starts the biases at zero", 1, _check_biases),
+        Check("TwoLayerNet.__init__ draws the weights from N(0, weight_init_std^2)", 1,
+              _check_weights),
+        Check("TwoLayerNet sees in-place updates of params", 1, _check_updates_reach_layers),
+        _shares_params(scenario_check(
+            "TwoLayerNet.predict matches the reference", _predict, inputs=(PARAMS, X),
+            mistakes=MISTAKES["TwoLayerNet.predict"])),
+        _shares_params(scenario_check(
+            "TwoLayerNet.loss matches the reference (one-hot and integer labels)", _loss,
+            inputs=(PARAMS, X, ONE_HOT, LABELS), rtol=1e-5, atol=1e-7)),
+        _shares_params(_unless_other_works(_ACCURACY_ONE_HOT, _ACCURACY_LABELS, ONLY_LABELS)),
+        _shares_params(_unless_other_works(_ACCURACY_LABELS, _ACCURACY_ONE_HOT, ONLY_ONE_HOT)),
+        _shares_params(scenario_check(
+            "TwoLayerNet.numerical_gradient matches the reference", _numerical_gradient,
+            inputs=(PARAMS, X, LABELS), rtol=1e-5, atol=1e-8,
+            mistakes=MISTAKES["TwoLayerNet.numerical_gradient"])),
+        _shares_params(scenario_check(
+            "TwoLayerNet.gradient matches the reference (one-hot and integer labels)", _gradient,
+            inputs=(PARAMS, X, ONE_HOT, X_OTHER, OTHER_LABELS), points=2,
+            mistakes=MISTAKES["TwoLayerNet.gradient"])),
+        _shares_params(Check("TwoLayerNet.gradient agrees with a numerical gradient of your loss",
+                             1, _check_gradient_numerically)),
+    ),
+)
