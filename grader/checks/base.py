@@ -72,7 +72,7 @@ class Oracle(Protocol):
 def describe_learner_error(error: LearnerError, what: str) -> str:
     """A one-line message for a learner fault met while running ``what``."""
     if error.kind == "not_implemented":
-        return f"{what} is not implemented yet"
+        return error.message if "(needed by " in error.message else f"{what} is not implemented yet"
     if error.kind in ("import", "timeout", "crashed", "stale"):
         return error.message
     return f"{what}: {error.message}"

@@ -593,3 +593,19 @@ def test_output_names_the_learners_file_not_the_scratch_copy(learner: Learner) -
     assert s.call("warn").value == 1
     assert "ex01_activations.py:" in s.output and "UserWarning: careful" in s.output
     assert "backprop-lab-" not in s.output
+
+
+def test_a_stub_called_by_finished_code_is_named(learner: Learner) -> None:
+    s = learner(
+        """
+        def inner(x):
+            raise NotImplementedError("inner is not implemented yet")
+
+        def outer(x):
+            return inner(x)
+        """
+    )
+    error = s.call("outer", 1).error
+    assert error is not None and error.kind == "not_implemented"
+    assert error.message == "inner is not implemented yet (needed by outer)"
+    assert s.call("inner", 1).error.message == "inner is not implemented yet"
