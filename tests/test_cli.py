@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from conftest import REPO, SOLUTIONS
+from grader.registry import EXERCISE_MODULES
 
 
 def grade(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
@@ -62,7 +63,7 @@ def test_all_grades_every_exercise_and_names_missing_files(tmp_path):
     full = grade("all", "--path", str(SOLUTIONS), "--format", "json")
     assert full.returncode == 0
     data = json.loads(full.stdout)
-    assert [e["exercise"] for e in data["exercises"]] == ["ex01", "ex02"]
+    assert [e["exercise"] for e in data["exercises"]] == list(EXERCISE_MODULES)
     assert data["score"] == data["max_score"]
 
 
