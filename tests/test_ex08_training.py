@@ -25,6 +25,9 @@ from grader.engine import grade_path
 from grader.exercises.ex08_training import EXERCISE, MISTAKES
 from grader.result import ExerciseResult
 
+#: Each grades real training runs or waits for timeouts: seconds per test (run in CI too).
+pytestmark = pytest.mark.slow
+
 SIBLINGS = ("ex03_gradient", "ex05_layers", "ex06_two_layer_net", "ex07_optimizers")
 WITHOUT_PREREQUISITES = replace(EXERCISE, requires=())
 CHECKS = {

@@ -9,6 +9,9 @@ import pytest
 
 from conftest import SOLUTIONS, TEST_LIMITS, by_name, grade
 
+#: Each waits for a timeout or grades a hostile run: seconds per test (run in CI too).
+pytestmark = pytest.mark.slow
+
 
 @cache
 def honest_score_without_softmax() -> float:
