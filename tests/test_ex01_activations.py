@@ -4,23 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXERCISES, SOLUTIONS, by_name, grade
+from conftest import by_name, grade
 from grader.exercises.ex01_activations import MISTAKES
-
-
-def test_solution_gets_full_marks():
-    result = grade("ex01", SOLUTIONS)
-    assert result.error is None
-    failed = [(c.name, c.output) for c in result.checks if not c.passed]
-    assert failed == []
-    assert result.score == result.max_score > 20
-
-
-def test_untouched_stub_gets_zero_and_says_not_implemented():
-    result = grade("ex01", EXERCISES / "ex01_activations.py")
-    assert result.score == 0
-    assert all("not implemented yet" in c.output for c in result.checks)
-
 
 # Correct code the spec allows, much of it as the book writes it: full marks.
 CORRECT_VARIANTS = {

@@ -6,15 +6,8 @@ import shutil
 
 import pytest
 
-from conftest import EXERCISES, SOLUTIONS, by_name, grade
+from conftest import SOLUTIONS, by_name, grade
 from grader.exercises.ex05_layers import MISTAKES
-
-
-def test_solution_gets_full_marks():
-    result = grade("ex05", SOLUTIONS)
-    assert result.error is None
-    assert [(c.name, c.output) for c in result.checks if not c.passed] == []
-    assert result.score == result.max_score == 10
 
 
 def test_gradient_checks_print_the_relative_error():
@@ -22,12 +15,6 @@ def test_gradient_checks_print_the_relative_error():
     assert len(checks) == 4
     for check in checks:
         assert check.passed and "relative error" in check.output, check.output
-
-
-def test_untouched_stub_gets_zero_and_says_not_implemented():
-    result = grade("ex05", EXERCISES / "ex05_layers.py")
-    assert result.score == 0
-    assert all("not implemented yet" in c.output for c in result.checks)
 
 
 # The book's common/functions.py helpers the book's layers call.
