@@ -125,8 +125,11 @@ def cli() -> None:
 @cli.command("list")
 def list_exercises() -> int:
     """The exercises, their titles and points."""
-    for exercise in all_exercises():
-        click.echo(f"{exercise.id}  {exercise.title:<40} {exercise.max_score:g} points  "
+    exercises = all_exercises()
+    width = max(len(exercise.title) for exercise in exercises)
+    for exercise in exercises:
+        points = f"{exercise.max_score:g} points"
+        click.echo(f"{exercise.id}  {exercise.title:<{width}}  {points:>10}  "
                    f"({exercise.module}.py / .ipynb)")
     return 0
 
