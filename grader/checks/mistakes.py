@@ -38,6 +38,11 @@ class Mistake:
     variant: dict[str, str] | None = None
 
 
+def named(mistakes: Sequence[Mistake], name: str) -> Mistake:
+    """The mistake called ``name`` in ``mistakes`` (for check modules)."""
+    return next(m for m in mistakes if m.name == name)
+
+
 class Raised:
     """Stands for "the code raised an exception" in an outcome."""
 

@@ -26,7 +26,7 @@ from grader.checks import (
     numerical_gradient,
 )
 from grader.checks.kinds import FATAL_KINDS
-from grader.checks.mistakes import RAISED, diagnose
+from grader.checks.mistakes import RAISED, diagnose, named
 from grader.runner import fixtures
 
 rng = np.random.default_rng(3)
@@ -191,9 +191,6 @@ MISTAKES: dict[str, list[Mistake]] = {
     ],
 }
 
-
-def _mistake(func: str, name: str) -> Mistake:
-    return next(m for m in MISTAKES[func] if m.name == name)
 
 
 # ------------------------------------------------------------------------------- checks
@@ -364,7 +361,7 @@ EXERCISE = Exercise(
         _reference_check("numerical_gradient", GRAD_SHAPES,
                          name="numerical_gradient works on 2-D and 3-D arrays"),
         _unchanged_input_check("numerical_gradient", RESTORE,
-                               _mistake("numerical_gradient", "x not restored"),
+                               named(MISTAKES["numerical_gradient"], "x not restored"),
                                name="numerical_gradient restores x exactly",
                                passed="x is exactly as it was"),
         _reference_check("gradient_descent", DESCENT_CONVERGES,
@@ -376,7 +373,7 @@ EXERCISE = Exercise(
                          rtol=1e-6, explain=_blame_numerical_gradient,
                          explain_refs=(PROBE_REF,)),
         _unchanged_input_check("gradient_descent", DESCENT_INIT,
-                               _mistake("gradient_descent", "init_x modified"),
+                               named(MISTAKES["gradient_descent"], "init_x modified"),
                                name="gradient_descent leaves init_x unchanged",
                                passed="init_x is exactly as it was"),
     ),

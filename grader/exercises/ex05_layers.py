@@ -24,6 +24,7 @@ from grader.checks import (
     scenario_check,
 )
 from grader.checks.compare import float_array
+from grader.checks.mistakes import named
 
 rng = np.random.default_rng(5)
 
@@ -119,9 +120,6 @@ MISTAKES: dict[str, list[Mistake]] = {
     ],
 }
 
-
-def _mistake(cls: str, name: str) -> Mistake:
-    return next(m for m in MISTAKES[cls] if m.name == name)
 
 
 # --------------------------------------------------------------------------- reference scenarios
@@ -303,7 +301,7 @@ EXERCISE = Exercise(
             scenario_check("Affine flattens a 4-D input and returns dx in its shape",
                            _affine_scenario(AFFINE_X4), inputs=(W, B, AFFINE_X4, AFFINE_DOUT),
                            mistakes=MISTAKES["Affine"]),
-            _mistake("Affine", "no flattening"), _not_flattening),
+            named(MISTAKES["Affine"], "no flattening"), _not_flattening),
         Check("Affine backward agrees with a numerical gradient of forward", 1, _affine_gradient),
         scenario_check("SoftmaxWithLoss forward and backward match the reference (one-hot t)",
                        _softmax_scenario(ONE_HOT), inputs=(SCORES, ONE_HOT),
@@ -313,7 +311,7 @@ EXERCISE = Exercise(
                            "(integer labels)", _softmax_scenario(LABELS, 1),
                            inputs=(SCORES, LABELS, 1), mistakes=MISTAKES["SoftmaxWithLoss"],
                            **_SOFTMAX_TOLERANCE),
-            _mistake("SoftmaxWithLoss", "one-hot targets only"), _one_hot_only),
+            named(MISTAKES["SoftmaxWithLoss"], "one-hot targets only"), _one_hot_only),
         Check("SoftmaxWithLoss backward agrees with a numerical gradient of forward", 1,
               _softmax_gradient),
     ),
