@@ -680,7 +680,9 @@ def _child_env(scratch: str, token: str) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_ENABLE_ONEDNN_OPTS": "0",  # same float results run after run
+        "KERAS_BACKEND": "tensorflow",
         _RUN_VAR: token,
     }
 
