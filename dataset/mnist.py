@@ -228,53 +228,60 @@ def _read_verified(path: Path, sums: dict[str, str]) -> tuple[bytes, str]:
     return raw, digest
 
 
-def _decode(path: Path, raw: bytes, kind: str) -> np.ndarray:
-    """The uint8 array in a gzip-compressed IDX file: (N, 28, 28) images or (N,) labels."""
+def _decode(path: Path, raw: bytes, kind: str, hint: str = _RESTORE) -> np.ndarray:
+    """The uint8 array in a gzip-compressed IDX file: (N, 28, 28) images or (N,) labels.
+
+    ``hint`` ends each error message: what to do about a bad file.
+    """
     try:
         data = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(
-            f"{_show(path)}: not a valid gzip file ({_one_line(exc)}); {_RESTORE}"
+            f"{_show(path)}: not a valid gzip file ({_one_line(exc)}); {hint}"
         ) from None
     header, magic_expected = (16, _IMAGES_MAGIC) if kind == "images" else (8, _LABELS_MAGIC)
     if len(data) < header:
         raise DatasetError(
             f"{_show(path)}: truncated ({len(data)} bytes, shorter than the {header}-byte "
-            f"IDX header); {_RESTORE}"
+            f"IDX header); {hint}"
         )
     magic, *dims = (int(v) for v in np.frombuffer(data, ">u4", count=header // 4))
     if magic != magic_expected:
         raise DatasetError(
             f"{_show(path)}: not an IDX {kind} file (magic number 0x{magic:08x}, expected "
-            f"0x{magic_expected:08x}); {_RESTORE}"
+            f"0x{magic_expected:08x}); {hint}"
         )
     if kind == "images" and dims[1:] != [28, 28]:
         raise DatasetError(
-            f"{_show(path)}: images are {dims[1]}x{dims[2]} pixels, expected 28x28; {_RESTORE}"
+            f"{_show(path)}: images are {dims[1]}x{dims[2]} pixels, expected 28x28; {hint}"
         )
     size, found = int(np.prod(dims)), len(data) - header
     if found != size:
         what = "truncated" if found < size else "longer than its header says"
         raise DatasetError(
-            f"{_show(path)}: {what} ({found} bytes of data, the header announces {size}); "
-            f"{_RESTORE}"
+            f"{_show(path)}: {what} ({found} bytes of data, the header announces {size}); {hint}"
         )
     array = np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
     if kind == "labels" and array.size and array.max() > 9:
-        raise DatasetError(f"{_show(path)}: labels outside 0..9 ({array.max()}); {_RESTORE}")
+        raise DatasetError(f"{_show(path)}: labels outside 0..9 ({array.max()}); {hint}")
     return array
 
 
 def _cache_dirs(folder: Path) -> list[Path]:
     """Where decoded arrays may be kept, in order of preference."""
-    dirs = [folder / "cache"]
+    user = user_cache_dir("mnist")
+    return [folder / "cache"] if user is None else [folder / "cache", user]
+
+
+def user_cache_dir(name: str) -> Path | None:
+    """``$XDG_CACHE_HOME/backprop-lab/<name>`` (default ``~/.cache/backprop-lab/<name>``), or
+    None when there is no home folder to be found. The folder may not exist yet."""
     xdg = os.environ.get("XDG_CACHE_HOME")
     try:
         base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
     except RuntimeError:  # no home folder to be found
-        return dirs
-    dirs.append(base / "backprop-lab" / "mnist")
-    return dirs
+        return None
+    return base / "backprop-lab" / name
 
 
 def _valid(array: np.ndarray, kind: str) -> bool:
