@@ -64,6 +64,8 @@ def fingerprint(value: Any) -> str:
 def _flatten(value: Any, leaves: list[np.ndarray]) -> Any:
     if value is None:
         return {"t": "none"}
+    if isinstance(value, str):
+        return {"t": "str", "v": value}
     if isinstance(value, dict):
         return {"t": "dict", "items": {str(k): _flatten(v, leaves) for k, v in value.items()}}
     if isinstance(value, list | tuple):
@@ -80,6 +82,8 @@ def _unflatten(tree: dict, leaves: dict[str, np.ndarray]) -> Any:
     kind = tree["t"]
     if kind == "none":
         return None
+    if kind == "str":
+        return tree["v"]
     if kind == "dict":
         return {k: _unflatten(v, leaves) for k, v in tree["items"].items()}
     if kind in ("list", "tuple"):

@@ -123,3 +123,16 @@ def test_check_names_are_unique_within_each_exercise():
     for exercise in all_exercises():
         names = [c.name for c in exercise.checks]
         assert len(names) == len(set(names)), exercise.id
+
+
+def test_store_keeps_strings_and_nested_structure(tmp_path):
+    from grader import expected as store
+
+    value = {"layers": [{"class": "Dense", "units": 10, "activation": None}], "ok": True,
+             "pair": (1.5, "x")}
+    exercise = Exercise("ex99", "ex99_demo", "demo", checks=())
+    store.write_store(exercise, {"k": ("hash", value)}, tmp_path / "ex99_demo.npz")
+    ref = Ref("k", None, lambda solution: None)
+    oracle = StoredOracle(tmp_path)
+    oracle._load(exercise)[0]["k"]["hash"] = fingerprint(None)
+    assert same_value(oracle.expected(exercise, ref), value)
