@@ -50,6 +50,14 @@ SPEC_NAMES = {
     "ex06_two_layer_net": ["TwoLayerNet"],
     "ex07_optimizers": ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam"],
     "ex08_training": ["iterations_per_epoch", "total_iterations", "train"],
+    "ex09_vanishing": ["build_deep_model", "layer_gradient_norms"],
+    "ex10_keras_classifier": [
+        "output_layer_for",
+        "build_classifier",
+        "train_classifier",
+        "save_model",
+        "load_model",
+    ],
 }
 #: Every exercise that has a solution (the tests below cover each one that exists).
 STEMS = sorted(p.stem for p in (REPO / "solutions").glob("ex*.py"))
