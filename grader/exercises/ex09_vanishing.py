@@ -503,7 +503,8 @@ EXERCISE = Exercise(
     title="Vanishing gradients (Keras)",
     # TensorFlow's import takes about 5 s in the child; one epoch of 375 SGD steps a few
     # seconds on an idle core.
-    limits=Limits(import_timeout=60.0, call_timeout=60.0, cpu_seconds=600),
+    limits=Limits(import_timeout=60.0, call_timeout=60.0, cpu_seconds=600,
+                  memory_bytes=4 * 1024**3),  # TensorFlow aborts in fit() at 2 GiB
     checks=(
         structure_check("build_deep_model starts with Input((28, 28)) and Flatten",
                         ("input_shape", "flatten_first"),
