@@ -86,6 +86,7 @@ def test_fingerprint_changes_with_inputs():
     assert fingerprint(a) != fingerprint(a.reshape(2, 2))
 
 
+@pytest.mark.slow  # grades or recomputes every exercise, Keras ones included
 def test_stored_values_match_the_solutions():
     assert stale(all_exercises(), SOLUTIONS) == []
 

@@ -54,6 +54,7 @@ def test_json_output_has_the_gradescope_fields():
         assert test["status"] == "passed"
 
 
+@pytest.mark.slow  # grades or recomputes every exercise, Keras ones included
 def test_all_grades_every_exercise_and_names_missing_files(tmp_path):
     (tmp_path / "ex01_activations.py").write_text((SOLUTIONS / "ex01_activations.py").read_text())
     done = grade("all", "--path", str(tmp_path))
