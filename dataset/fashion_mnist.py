@@ -42,12 +42,11 @@ import numpy as np
 from dataset.mnist import (
     DatasetError,
     _decode,
-    _images,
-    _labels,
     _one_line,
     _read_cache,
     _show,
     _write_cache,
+    book_layout,
     datasets_dir,
     key_file,
     user_cache_dir,
@@ -125,11 +124,7 @@ def load_fashion_mnist(
     test. Every call returns new arrays, which the caller may modify.
     Raises DatasetError when a file cannot be downloaded or is corrupt.
     """
-    (x_train, t_train), (x_test, t_test) = load_data()
-    return (
-        (_images(x_train, normalize, flatten), _labels(t_train, one_hot_label)),
-        (_images(x_test, normalize, flatten), _labels(t_test, one_hot_label)),
-    )
+    return book_layout(load_data(), normalize, flatten, one_hot_label)
 
 
 def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

@@ -94,7 +94,13 @@ def load_mnist(
     test. Every call returns new arrays, which the caller may modify.
     Raises DatasetError when a file is missing or corrupt.
     """
-    (x_train, t_train), (x_test, t_test) = load_data()
+    return book_layout(load_data(), normalize, flatten, one_hot_label)
+
+
+def book_layout(data: tuple, normalize: bool, flatten: bool, one_hot_label: bool) -> tuple:
+    """Keras-layout ``((x_train, y_train), (x_test, y_test))`` (uint8) in the book's layout,
+    as ``load_mnist`` describes it (shared by the MNIST and Fashion-MNIST loaders)."""
+    (x_train, t_train), (x_test, t_test) = data
     return (
         (_images(x_train, normalize, flatten), _labels(t_train, one_hot_label)),
         (_images(x_test, normalize, flatten), _labels(t_test, one_hot_label)),
