@@ -137,3 +137,26 @@ def test_store_keeps_strings_and_nested_structure(tmp_path):
     oracle = StoredOracle(tmp_path)
     oracle._load(exercise)[0]["k"]["hash"] = fingerprint(None)
     assert same_value(oracle.expected(exercise, ref), value)
+
+
+def test_context_once_computes_once_per_grading_and_replays_failures():
+    from grader.checks import Context
+
+    ctx, calls = Context(session=None, oracle=None, exercise=None), []
+
+    def run():
+        calls.append(1)
+        return {"accuracy": 0.9}
+
+    def broken():
+        calls.append(2)
+        raise CheckFailed("train timed out", kind="timeout")
+
+    assert ctx.once("main", run) == {"accuracy": 0.9} and ctx.once("main", run) is ctx.once(
+        "main", run)
+    for _ in range(2):
+        with pytest.raises(CheckFailed, match="train timed out"):
+            ctx.once("probe", broken)
+    assert calls == [1, 2]
+    assert Context(None, None, None).once("main", run) == {"accuracy": 0.9}  # a new grading
+    assert calls == [1, 2, 1]

@@ -85,6 +85,23 @@ class Context:
         self.session = session
         self.oracle = oracle
         self.exercise = exercise
+        self._once: dict[Any, Any] = {}
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for in this grading; its result after.
+
+        For a run of the learner's code that several checks read (a training run, a model's
+        description). A ``CheckFailed`` it raised is raised again to every check that asks.
+        """
+        if key not in self._once:
+            try:
+                self._once[key] = compute()
+            except CheckFailed as failure:
+                self._once[key] = failure
+        value = self._once[key]
+        if isinstance(value, CheckFailed):
+            raise value
+        return value
 
     def expected(self, ref: Ref) -> Any:
         """The reference value for ``ref``."""

@@ -23,7 +23,6 @@ here: the grader's process only compares plain values.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -257,19 +256,9 @@ def _said(description: dict) -> str:
             f"metrics {p['metrics']}, optimizer {p['optimizer']}")
 
 
-_learner_structures: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _learner_structure(ctx: Context) -> dict[str, Any]:
-    if ctx not in _learner_structures:
-        try:
-            _learner_structures[ctx] = _structure(LearnerApi(ctx))
-        except CheckFailed as failure:
-            _learner_structures[ctx] = failure
-    value = _learner_structures[ctx]
-    if isinstance(value, CheckFailed):
-        raise value
-    return value
+    """The learner's models described once per grading (four checks read them)."""
+    return ctx.once("structure", lambda: _structure(LearnerApi(ctx)))
 
 
 def structure_check(name: str, keys: tuple[str, ...], passed: str) -> Check:
@@ -442,19 +431,9 @@ def _reference_finding(solution: Any) -> dict[str, dict[str, float]]:
 
 
 FINDING_REF = Ref("build_deep_model finding", FINDING_INPUTS, _reference_finding)
-_learner_findings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _learner_finding(ctx: Context) -> dict[str, dict[str, float]]:
-    if ctx not in _learner_findings:
-        try:
-            _learner_findings[ctx] = _finding(LearnerApi(ctx))
-        except CheckFailed as failure:
-            _learner_findings[ctx] = failure
-    value = _learner_findings[ctx]
-    if isinstance(value, CheckFailed):
-        raise value
-    return value
+    """The learner's experiment run once per grading (two checks read it)."""
+    return ctx.once("finding", lambda: _finding(LearnerApi(ctx)))
 
 
 def finding_check(name: str, judge: Callable[[dict, dict], str | None], points: float,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -388,19 +387,9 @@ def _reference_facts(run: Callable, solution: Any) -> dict[str, Any]:
     return facts
 
 
-_learner_runs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _learner_facts(ctx: Context, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    runs = _learner_runs.setdefault(ctx, {})
-    if kind not in runs:
-        try:
-            runs[kind] = RUNS[kind](LearnerApi(ctx))
-        except CheckFailed as failure:
-            runs[kind] = failure
-    if isinstance(runs[kind], CheckFailed):
-        raise runs[kind]
-    return runs[kind]
+    """One learner run of each kind per grading (several checks read it)."""
+    return ctx.once(("run", kind), lambda: RUNS[kind](LearnerApi(ctx)))
 
 
 def _plain(value: Any) -> Any:
