@@ -22,7 +22,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def failed_result(check: Check, message: str, diagnosis: str | None = None) -> CheckResult:
+def failed_result(
+    check: Check, message: str, diagnosis: str | None = None, kind: str | None = None
+) -> CheckResult:
     """A failed result (no points) for ``check`` with ``message``."""
     return CheckResult(
         name=check.name,
@@ -32,14 +34,25 @@ def failed_result(check: Check, message: str, diagnosis: str | None = None) -> C
         output=message,
         diagnosis=diagnosis,
         hidden=check.hidden,
+        kind=kind,
     )
+
+
+#: Runner error kinds that mean the learner's process hung or died, and what they count as.
+_FAULTS = {"timeout": "timeout", "crashed": "crashed", "memory": "crashed"}
+
+
+def _fault(kinds: list[str | None]) -> str | None:
+    """"timeout" or "crashed" when any of ``kinds`` says so (a timeout wins), else None."""
+    faults = {_FAULTS[k] for k in kinds if k in _FAULTS}
+    return "timeout" if "timeout" in faults else ("crashed" if faults else None)
 
 
 def _run_check(check: Check, ctx: Context) -> CheckResult:
     try:
         message = check.run(ctx)
     except CheckFailed as failure:
-        return failed_result(check, failure.message, failure.diagnosis)
+        return failed_result(check, failure.message, failure.diagnosis, failure.kind)
     except StoreError:
         raise
     except Exception as error:  # a result the check did not foresee; never crash the run
@@ -61,13 +74,16 @@ def grade_submission(
     oracle: Oracle | None = None,
     limits: Limits | None = None,
     include_hidden: bool = False,
+    prerequisites: bool = True,
 ) -> ExerciseResult:
     """Run every check of ``exercise`` on ``submission``; learner faults become failed checks.
 
-    Raises ``StoreError`` only when the grader's own reference values are broken.
+    With ``prerequisites`` the exercises it builds on are graded first and any that fall short
+    is named in ``notes``. Raises ``StoreError`` only when the grader's own reference values
+    are broken.
     """
     oracle = oracle or StoredOracle()
-    notes = _prerequisite_notes(exercise, submission, oracle)
+    notes = _prerequisite_notes(exercise, submission, oracle) if prerequisites else []
     limits = limits or exercise.limits or Limits()
     checks = [c for c in exercise.checks if include_hidden or not c.hidden]
     result = ExerciseResult(exercise.id, exercise.title, display_path(submission.graded_file))
@@ -82,11 +98,14 @@ def grade_submission(
         return result
     with session:
         if session.import_error is not None:
-            result.error = session.import_error.message
-            result.checks = [failed_result(c, session.import_error.message) for c in checks]
+            error = session.import_error
+            result.error = error.message
+            result.checks = [failed_result(c, error.message) for c in checks]
+            result.fault = _fault([error.cause])
         else:
             ctx = Context(session, oracle, exercise)
             result.checks = [_run_check(check, ctx) for check in checks]
+            result.fault = _fault([c.kind for c in result.checks])
         result.learner_output = session.output
     if not include_hidden and submission.search_dir is not None:
         _graded[_identity(exercise, submission)] = result

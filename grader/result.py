@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -10,7 +10,9 @@ class CheckResult:
     """The outcome of one check.
 
     ``status`` is ``"passed"`` or ``"failed"``; ``diagnosis`` names the known mistake the
-    failure matches, when one does; ``hidden`` checks show only their name and points.
+    failure matches, when one does; ``kind`` is the runner's error kind when the learner's code
+    itself failed (``"timeout"``, ``"crashed"``, ``"exception"``...); ``hidden`` checks show
+    only their name and points to learners.
     """
 
     name: str
@@ -20,6 +22,7 @@ class CheckResult:
     output: str
     diagnosis: str | None = None
     hidden: bool = False
+    kind: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -36,9 +39,32 @@ class CheckResult:
         }
         if self.diagnosis:
             data["diagnosis"] = self.diagnosis
+        if self.kind:
+            data["kind"] = self.kind
         if self.hidden:
             data["visibility"] = "after_published"
         return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> CheckResult:
+        """The CheckResult that ``to_json`` described."""
+        return cls(
+            name=str(data["name"]),
+            score=float(data["score"]),
+            max_score=float(data["max_score"]),
+            status=str(data["status"]),
+            output=str(data.get("output", "")),
+            diagnosis=data.get("diagnosis"),
+            hidden=data.get("visibility") == "after_published",
+            kind=data.get("kind"),
+        )
+
+    def redacted(self) -> CheckResult:
+        """What a learner may see of this result: a hidden check keeps its name and points."""
+        if not self.hidden:
+            return self
+        word = "passed" if self.passed else "failed"
+        return replace(self, output=f"hidden check {word}", diagnosis=None, kind=None)
 
 
 @dataclass
@@ -46,7 +72,9 @@ class ExerciseResult:
     """Every check's result for one exercise and one submission.
 
     ``error`` is a one-line message when the submission could not be graded at all
-    (its checks then all failed); ``learner_output`` is what the learner's code printed.
+    (its checks then all failed); ``learner_output`` is what the learner's code printed;
+    ``fault`` is ``"timeout"`` or ``"crashed"`` when the learner's code hung or died (at import
+    or in a check), else None.
     """
 
     exercise: str
@@ -57,6 +85,7 @@ class ExerciseResult:
     learner_output: str = ""
     other_file: str | None = None  # the .py/.ipynb twin that was not graded
     notes: list[str] = field(default_factory=list)  # said before the checks, e.g. prerequisites
+    fault: str | None = None
 
     @property
     def score(self) -> float:
@@ -88,4 +117,25 @@ class ExerciseResult:
             data["error"] = self.error
         if self.learner_output:
             data["learner_output"] = self.learner_output
+        if self.fault:
+            data["fault"] = self.fault
         return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> ExerciseResult:
+        """The ExerciseResult that ``to_json`` described."""
+        return cls(
+            exercise=str(data["exercise"]),
+            title=str(data.get("title", "")),
+            graded_file=str(data.get("graded_file", "")),
+            checks=[CheckResult.from_json(test) for test in data.get("tests", [])],
+            error=data.get("error"),
+            learner_output=str(data.get("learner_output", "")),
+            other_file=data.get("other_file"),
+            notes=list(data.get("notes", [])),
+            fault=data.get("fault"),
+        )
+
+    def redacted(self) -> ExerciseResult:
+        """What a learner may see: hidden checks reduced to their name and points."""
+        return replace(self, checks=[c.redacted() for c in self.checks])

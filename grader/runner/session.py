@@ -70,11 +70,14 @@ class LearnerError:
     ``kind`` is one of "exception", "not_implemented", "timeout", "crashed", "memory",
     "not_found", "unserializable", "import", "stale". ``message`` is one line; ``detail`` is a
     short traceback of the learner's own frames (notebook lines shown as "cell N, line M").
+    For kind "import", ``cause`` says what went wrong while importing: "timeout", "crashed",
+    "memory", "exception", "exit" or "unreadable".
     """
 
     kind: str
     message: str
     detail: str = ""
+    cause: str = ""
 
 
 @dataclass
@@ -139,7 +142,9 @@ class Session:
         try:
             self._files = {f.filename: f for f in collect_sources(self.submission)}
         except SubmissionError as e:
-            self.import_error = LearnerError("import", f"could not import your code: {e}")
+            self.import_error = LearnerError(
+                "import", f"could not import your code: {e}", cause="unreadable"
+            )
             return
         self._spawn()
 
@@ -280,6 +285,7 @@ class Session:
                 "import",
                 f"could not import your code: timed out after {seconds} during import "
                 "(an endless loop at top level?)",
+                cause="timeout",
             )
         except (ChannelClosed, _Internal) as e:
             code = child.wait_exit(_EXIT_GRACE) if isinstance(e, ChannelClosed) else None
@@ -293,7 +299,8 @@ class Session:
             error = self._crash(code, None)
         except ProtocolError:
             error = LearnerError(
-                "import", "could not import your code: it wrote to the grader's channel"
+                "import", "could not import your code: it wrote to the grader's channel",
+                cause="crashed",
             )
         except BaseException:
             child.kill()
@@ -380,7 +387,7 @@ class Session:
         if what is None:
             prefix = "could not import your code: "
             summary = f"it {summary} at import" if kind == "exit" else summary
-            return LearnerError("import", f"{prefix}{summary}{where}", detail)
+            return LearnerError("import", f"{prefix}{summary}{where}", detail, cause=kind)
         if kind == "not_implemented":
             if text.endswith("is not implemented yet") and not text.startswith(f"{what} "):
                 # a stub of an earlier exercise, called by this one
@@ -423,7 +430,8 @@ class Session:
                 text = f"the process was killed by signal {-code}"
         if what is None:
             hint = " (os._exit at top level?)" if code is not None and code >= 0 else ""
-            return LearnerError("import", f"could not import your code: {text} during import{hint}")
+            return LearnerError("import", f"could not import your code: {text} during import{hint}",
+                                cause="crashed")
         hint = " (sys.exit or os._exit in your code?)" if code is not None and code >= 0 else ""
         return LearnerError("crashed", f"{text} while running {what}{hint}")
 
