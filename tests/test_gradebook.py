@@ -1,0 +1,72 @@
+"""The gradebook keeps every result, committed as it arrives, and restores it exactly."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from grader.batch.gradebook import Gradebook, GradebookError
+from grader.result import CheckResult, ExerciseResult
+
+
+def a_result(score: float = 1.0) -> ExerciseResult:
+    result = ExerciseResult("ex01", "Activation functions", "ex01_activations.py",
+                            learner_output="hello <b>", notes=["a note"], fault="timeout")
+    result.checks = [
+        CheckResult("sigmoid matches", score, 1.0, "passed" if score else "failed", "ok"),
+        CheckResult("softmax is stable", 0.0, 2.0, "failed", "overflow", diagnosis="no max",
+                    kind="exception"),
+        CheckResult("hidden: relu", 1.0, 1.0, "passed", "secret detail", hidden=True),
+    ]
+    return result
+
+
+def test_results_round_trip_through_the_gradebook(tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.record("alice", "c1", "g1", a_result(), 0.25)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        [recorded] = book.results()
+        assert book.hashes() == {("alice", "ex01"): ("c1", "g1")}
+    assert recorded.result == a_result()
+    assert recorded.seconds == 0.25
+    assert recorded.result.redacted().checks[2].output == "hidden check passed"
+
+
+def test_a_result_is_committed_before_record_returns(tmp_path):
+    book = Gradebook(tmp_path / "book.sqlite")
+    book.record("alice", "c1", "g1", a_result(), 0.1)
+    # A second connection (another process after a crash) sees it without close().
+    other = sqlite3.connect(tmp_path / "book.sqlite")
+    assert other.execute("SELECT student, score FROM results").fetchall() == [("alice", a_result().score)]
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    other.close()
+    book.close()
+
+
+def test_recording_again_replaces_and_filters_select(tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.record("alice", "c1", "g1", a_result(1.0), 0.1)
+        book.record("alice", "c2", "g1", a_result(0.0), 0.1)
+        book.record("bob", "c3", "g1", a_result(1.0), 0.1)
+        assert [r.result for r in book.results(["alice"])] == [a_result(0.0)]
+        assert book.results(["alice"], ["ex02"]) == []
+        assert book.hashes()[("alice", "ex01")] == ("c2", "g1")
+
+
+def test_entries_and_runs_are_remembered(tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.record_entry("alice", "/x/alice", None)
+        book.record_entry("mallory", "/x/mallory.zip", "zip slip")
+        run = book.start_run("bubblewrap", 2, ["ex01"], False)
+        book.finish_run(run, graded=3, reused=1, status="interrupted")
+        assert book.problems() == {"mallory": "zip slip"}
+        book.record_entry("mallory", "/x/mallory.zip", None)
+        assert book.problems() == {}
+
+
+def test_a_file_that_is_not_a_gradebook_is_a_one_line_error(tmp_path):
+    path = tmp_path / "book.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(GradebookError, match="cannot use .* as a gradebook"):
+        Gradebook(path)
