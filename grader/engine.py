@@ -10,6 +10,7 @@ from grader.checks.failure import CheckFailed
 from grader.expected import StoredOracle, StoreError
 from grader.result import CheckResult, ExerciseResult
 from grader.runner.limits import Limits
+from grader.runner.sandbox import NO_SANDBOX, Sandbox
 from grader.runner.session import Session
 from grader.runner.submission import Submission, SubmissionError, locate, other_file
 
@@ -75,15 +76,19 @@ def grade_submission(
     limits: Limits | None = None,
     include_hidden: bool = False,
     prerequisites: bool = True,
+    sandbox: Sandbox | None = None,
 ) -> ExerciseResult:
     """Run every check of ``exercise`` on ``submission``; learner faults become failed checks.
+
+    The learner's code runs inside ``sandbox`` (None: no sandbox), prerequisites included.
 
     With ``prerequisites`` the exercises it builds on are graded first and any that fall short
     is named in ``notes``. Raises ``StoreError`` only when the grader's own reference values
     are broken.
     """
     oracle = oracle or StoredOracle()
-    notes = _prerequisite_notes(exercise, submission, oracle) if prerequisites else []
+    sandbox = sandbox or NO_SANDBOX
+    notes = _prerequisite_notes(exercise, submission, oracle, sandbox) if prerequisites else []
     limits = limits or exercise.limits or Limits()
     checks = [c for c in exercise.checks if include_hidden or not c.hidden]
     result = ExerciseResult(exercise.id, exercise.title, display_path(submission.graded_file))
@@ -91,7 +96,7 @@ def grade_submission(
     result.other_file = display_path(twin) if twin else None
     result.notes = notes
     try:
-        session = Session(submission, limits)
+        session = Session(submission, limits, sandbox)
     except SubmissionError as error:  # e.g. a notebook with a syntax error
         result.error = str(error)
         result.checks = [failed_result(c, str(error)) for c in checks]
@@ -125,7 +130,9 @@ def _identity(exercise: Exercise, submission: Submission) -> tuple:
     return (exercise.id, str(submission.graded_file), stat.st_size, stat.st_mtime_ns)
 
 
-def _prerequisite_notes(exercise: Exercise, submission: Submission, oracle: Oracle) -> list[str]:
+def _prerequisite_notes(
+    exercise: Exercise, submission: Submission, oracle: Oracle, sandbox: Sandbox
+) -> list[str]:
     """Grade the exercises ``exercise`` builds on (its ``requires``); say which fall short.
 
     A learner's later exercise imports their earlier ones, so a failure there explains (and
@@ -146,13 +153,21 @@ def _prerequisite_notes(exercise: Exercise, submission: Submission, oracle: Orac
                          f"({prerequisite.module}.py), which is missing")
             continue
         result = _graded.get(_identity(prerequisite, found)) or grade_submission(
-            prerequisite, found, oracle=oracle
+            prerequisite, found, oracle=oracle, sandbox=sandbox
         )
-        if not result.full_marks:
-            notes.append(f"{exercise.id} builds on your {prerequisite.id}, which scores "
-                         f"{result.score:g}/{result.max_score:g}: fix it first "
-                         f"(grade {prerequisite.id})")
+        note = prerequisite_note(exercise.id, result)
+        if note:
+            notes.append(note)
     return notes
+
+
+def prerequisite_note(exercise_id: str, prerequisite: ExerciseResult) -> str | None:
+    """What to say when ``exercise_id`` builds on ``prerequisite`` and it falls short."""
+    if prerequisite.full_marks:
+        return None
+    return (f"{exercise_id} builds on your {prerequisite.exercise}, which scores "
+            f"{prerequisite.score:g}/{prerequisite.max_score:g}: fix it first "
+            f"(grade {prerequisite.exercise})")
 
 
 def grade_path(

@@ -42,6 +42,7 @@ from grader.runner.protocol import (
     ProtocolError,
     Unencodable,
 )
+from grader.runner.sandbox import NO_SANDBOX, Sandbox
 from grader.runner.submission import SourceFile, Submission, SubmissionError, collect_sources
 
 __all__ = ["Handle", "LearnerError", "Reply", "Session"]
@@ -107,11 +108,16 @@ class Session:
     Use as a context manager, or call start() and close(). Calls after a timeout or crash restart
     the child transparently; Handles from before then give LearnerError kind "stale". A target
     that timed out once fails at once with the same error for the rest of the Session.
+    The child runs inside ``sandbox`` (see sandbox.py; by default none).
     """
 
-    def __init__(self, submission: Submission, limits: Limits = _DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, submission: Submission, limits: Limits = _DEFAULT_LIMITS,
+        sandbox: Sandbox = NO_SANDBOX,
+    ) -> None:
         self.submission = submission
         self.limits = limits
+        self.sandbox = sandbox
         self.import_error: LearnerError | None = None
         self._output = _Output(limits.output_bytes)
         self._files: dict[str, SourceFile] = {}
@@ -254,7 +260,9 @@ class Session:
         """Start a child and import the submission; on failure set import_error."""
         self._generation += 1
         deadline = time.monotonic() + self.limits.import_timeout
-        child = _Child(list(self._files.values()), self.limits, self._output, self._token)
+        child = _Child(
+            list(self._files.values()), self.limits, self._output, self._token, self.sandbox
+        )
         limits = self.limits
         request = {
             "id": 0,
@@ -603,11 +611,13 @@ class _Resources:
 
 
 class _Child:
-    """One child process with its channel, scratch folder and output drain."""
+    """One child process (inside ``sandbox``) with its channel, scratch folder and output drain."""
 
     def __init__(
-        self, files: list[SourceFile], limits: Limits, output: _Output, token: str
+        self, files: list[SourceFile], limits: Limits, output: _Output, token: str,
+        sandbox: Sandbox = NO_SANDBOX,
     ) -> None:
+        self.sandbox = sandbox
         self.res = res = _Resources(output, token)
         self._finalizer = weakref.finalize(self, res.release)
         try:
@@ -625,8 +635,9 @@ class _Child:
                 for fd in (rep_r, out_r):
                     with contextlib.suppress(OSError, AttributeError):
                         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+                argv = [sys.executable, "-I", "-c", _BOOT, str(req_r), str(rep_w)]
                 res.proc = subprocess.Popen(
-                    [sys.executable, "-I", "-c", _BOOT, str(req_r), str(rep_w)],
+                    sandbox.wrap(argv, res.scratch),
                     stdin=subprocess.DEVNULL,
                     stdout=out_w,
                     stderr=out_w,
@@ -663,7 +674,7 @@ class _Child:
             except subprocess.TimeoutExpired:
                 return None
         self.kill()
-        return res.proc.returncode
+        return self.sandbox.returncode(res.proc.returncode)
 
     def kill(self) -> None:
         """SIGKILL the process group, reap, stop the drain and remove the scratch folder."""
