@@ -1,0 +1,57 @@
+"""Gradescope's ``results.json`` for results: one test per check, named after its exercise.
+
+Hidden checks keep ``visibility: "after_published"``, so Gradescope shows their output to
+students only once grades are published. Fields Gradescope does not know (``diagnosis``,
+``kind``) travel in each test's ``extra_data``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grader.formats import view
+from grader.result import CheckResult, ExerciseResult
+
+_EXTRA = ("diagnosis", "kind")
+
+
+def _test(exercise: str, check: CheckResult) -> dict:
+    test = check.to_json()
+    test["name"] = f"{exercise}: {check.name}"
+    test["output"] = view.clean(check.output)
+    extra = {key: test.pop(key) for key in _EXTRA if key in test}
+    if extra:
+        test["extra_data"] = extra
+    return test
+
+
+def _output(results: Sequence[ExerciseResult]) -> str:
+    """The top-level text: per exercise, its notes, its error and what the learner's code printed.
+
+    Nothing from a hidden check appears here.
+    """
+    blocks = []
+    for result in results:
+        lines = [view.clean(note) for note in result.notes]
+        if result.error:
+            lines.append(f"Error: {view.clean(result.error)}")
+        output = view.learner_output(result)
+        if output:
+            lines += [output.caption, output.text]
+        if lines:
+            blocks.append("\n".join([f"{result.exercise} {result.title}", *lines]))
+    return "\n\n".join(blocks)
+
+
+def gradescope(results: Sequence[ExerciseResult]) -> dict:
+    """``{"score", "max_score", "tests": [...]}``, plus ``"output"`` when there is more to say."""
+    total = view.totals(results)
+    data: dict = {
+        "score": total.score,
+        "max_score": total.max_score,
+        "tests": [_test(r.exercise, check) for r in results for check in r.checks],
+    }
+    output = _output(results)
+    if output:
+        data["output"] = output
+    return data
