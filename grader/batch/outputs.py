@@ -1,0 +1,186 @@
+"""What a batch writes, always from the gradebook: the class's grades and each student's feedback.
+
+    OUT/grades.csv     one row per student: student, one column per exercise, total, max_total, note
+    OUT/grades.json    the same, with titles, maxima and what went wrong per exercise
+    OUT/feedback/<student>/feedback.md, feedback.html, results.json (Gradescope), junit.xml
+
+Feedback is what a student may see: hidden checks show their name and points only. Every file
+is written to a temporary name and renamed, so a run killed while writing leaves the previous
+version whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import grader
+from grader.batch.entries import Entry
+from grader.batch.gradebook import Gradebook
+from grader.engine import failed_result, prerequisite_note
+from grader.formats.gradescope import gradescope
+from grader.formats.html import html
+from grader.formats.junit import junit
+from grader.formats.markdown import markdown
+from grader.registry import load
+from grader.result import ExerciseResult
+
+NOT_GRADED = "not graded yet: run the batch again"
+#: Characters that make a spreadsheet read a cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _missing(exercise_id: str, message: str) -> ExerciseResult:
+    """A result for an exercise that was never graded for this student."""
+    exercise = load(exercise_id)
+    result = ExerciseResult(exercise.id, exercise.title, "", error=message)
+    result.checks = [failed_result(c, message) for c in exercise.checks if not c.hidden]
+    return result
+
+
+def _with_prerequisite_notes(results: dict[str, ExerciseResult]) -> None:
+    """Say, before an exercise's checks, which exercise it builds on falls short."""
+    for exercise_id, result in results.items():
+        notes = [
+            note for required in load(exercise_id).requires
+            if required in results and (note := prerequisite_note(exercise_id, results[required]))
+        ]
+        result.notes = [*notes, *(n for n in result.notes if n not in notes)]
+
+
+def student_results(book: Gradebook, entries: list[Entry],
+                    exercises: list[str]) -> dict[str, dict[str, ExerciseResult]]:
+    """Student -> exercise -> result, for every entry; an entry that could not be graded gets
+    a failed result per exercise saying why."""
+    graded: dict[str, dict[str, ExerciseResult]] = {}
+    students = [e.student for e in entries if e.problem is None]
+    for recorded in book.results(students, exercises):
+        graded.setdefault(recorded.student, {})[recorded.exercise] = recorded.result
+    table = {}
+    for entry in entries:
+        if entry.problem:
+            message = f"your submission could not be graded: {entry.problem}"
+            table[entry.student] = {e: _missing(e, message) for e in exercises}
+            continue
+        mine = graded.get(entry.student, {})
+        results = {
+            exercise: mine.get(exercise) or _missing(exercise, NOT_GRADED)
+            for exercise in exercises
+        }
+        _with_prerequisite_notes(results)
+        table[entry.student] = results
+    return table
+
+
+def _note(entry: Entry, results: dict[str, ExerciseResult]) -> str:
+    """What went wrong for one student, in a few words (empty when nothing did)."""
+    if entry.problem:
+        return entry.problem
+    said = []
+    for exercise, result in results.items():
+        if result.fault == "timeout":
+            said.append(f"{exercise} timed out")
+        elif result.fault == "crashed":
+            said.append(f"{exercise} crashed")
+        elif result.error and "missing" in result.error:
+            said.append(f"{exercise} missing")
+        elif result.error == NOT_GRADED:
+            said.append(f"{exercise} not graded yet")
+        elif result.error:
+            said.append(f"{exercise} could not be imported")
+    return "; ".join(said)
+
+
+def write_outputs(out: Path, book: Gradebook, entries: list[Entry],
+                  exercises: list[str]) -> list[Path]:
+    """Write grades.csv, grades.json and every student's feedback folder; returns the paths
+    of the class-wide files and of the feedback folder."""
+    table = student_results(book, entries, exercises)
+    rows = []
+    for entry in entries:
+        results = table[entry.student]
+        scores = {e: results[e].score for e in exercises}
+        max_total = sum(results[e].max_score for e in exercises)
+        rows.append({
+            "student": entry.student,
+            "scores": scores,
+            "total": round(sum(scores.values()), 6),
+            "max_total": round(max_total, 6),
+            "note": _note(entry, results),
+            "problem": entry.problem,
+            "results": results,
+        })
+    written = [out / "grades.csv", out / "grades.json", out / "feedback"]
+    write_text(written[0], _csv(rows, exercises))
+    write_text(written[1], _json(rows, exercises))
+    for row in rows:
+        _write_feedback(out / "feedback" / row["student"], row)
+    return written
+
+
+def _csv(rows: list[dict], exercises: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", *exercises, "total", "max_total", "note"])
+    for row in rows:
+        writer.writerow([_cell(row["student"]), *(f"{row['scores'][e]:g}" for e in exercises),
+                         f"{row['total']:g}", f"{row['max_total']:g}", _cell(row["note"])])
+    return buffer.getvalue()
+
+
+def _json(rows: list[dict], exercises: list[str]) -> str:
+    data = {
+        "grader_version": grader.__version__,
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "exercises": [{"id": e, "title": load(e).title, "max_score": load(e).max_score}
+                      for e in exercises],
+        "students": [],
+    }
+    for row in rows:
+        results = row["results"]
+        data["students"].append({
+            "student": row["student"],
+            "total": row["total"],
+            "max_total": row["max_total"],
+            "problem": row["problem"],
+            "exercises": {
+                e: {"score": r.score, "max_score": r.max_score, "fault": r.fault,
+                    "error": r.error}
+                for e, r in results.items()
+            },
+        })
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write_feedback(folder: Path, row: dict) -> None:
+    """The four feedback files of one student; hidden checks show their name and points only."""
+    student = row["student"]
+    results = [r.redacted() for r in row["results"].values()]
+    write_text(folder / "feedback.md", markdown(results, student))
+    write_text(folder / "feedback.html", html(results, student))
+    write_text(folder / "results.json",
+               json.dumps(gradescope(results), indent=2, ensure_ascii=False) + "\n")
+    write_text(folder / "junit.xml", junit(results, student))

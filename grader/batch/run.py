@@ -1,0 +1,214 @@
+"""A batch run: stage every student's entry, grade what is new in parallel, record, write out.
+
+    run_batch(BatchOptions(submissions, out, exercises, jobs, ...), progress) -> BatchSummary
+
+Each exercise of each student is graded in its own contained run (a learner child process inside
+the sandbox), by a pool of ``jobs`` grader worker processes. Results are recorded in the
+gradebook the moment they arrive; what the gradebook already holds for the same content and the
+same grader is reused. The outputs (CSV, JSON, per-student feedback) are rewritten from the
+gradebook at the end, also after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.batch.entries import Entry, discover
+from grader.batch.fingerprint import grader_hash, submission_hash
+from grader.batch.gradebook import Gradebook
+from grader.batch.outputs import write_outputs
+from grader.batch.worker import HiddenSpec, Task, grade_task, init_worker
+from grader.result import ExerciseResult
+from grader.runner.sandbox import Sandbox
+
+GRADEBOOK = "gradebook.sqlite"
+_STAGING = ".staging"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What to grade and how. ``exercises`` are ids (``["ex01", "ex02"]``)."""
+
+    submissions: Path
+    out: Path
+    exercises: list[str]
+    jobs: int
+    sandbox: Sandbox
+    timeout: float | None = None
+    hidden: HiddenSpec | None = None
+
+
+@dataclass
+class BatchSummary:
+    """How a run went. ``failed`` counts runs that timed out, crashed or could not be graded."""
+
+    students: int = 0
+    problems: int = 0
+    graded: int = 0
+    reused: int = 0
+    failed: int = 0
+    grader_errors: list[str] = field(default_factory=list)
+    isolation: str = ""
+    seconds: float = 0.0
+    interrupted: bool = False
+    outputs: list[Path] = field(default_factory=list)
+
+
+class Progress:
+    """What a run reports as it goes; the default reports nothing."""
+
+    def start(self, total: int, reused: int) -> None:
+        """``total`` gradings to do now; ``reused`` results taken from the gradebook."""
+
+    def expect(self, student: str, runs: int) -> None:
+        """``student`` has ``runs`` gradings to do in this run."""
+
+    def advance(self, student: str, exercise: str, failed: bool) -> None:
+        """One grading finished."""
+
+    def stop(self) -> None:
+        """The run is over (finished or interrupted)."""
+
+
+def _is_failure(result: ExerciseResult) -> bool:
+    return result.fault is not None or result.error is not None
+
+
+def run_batch(options: BatchOptions, progress: Progress | None = None,
+              on_interrupt: Callable[[], None] | None = None) -> BatchSummary:
+    """Grade ``options.submissions`` into ``options.out``; see the module docstring.
+
+    Ctrl-C stops the run: what was recorded stays, the outputs are written, and
+    ``summary.interrupted`` is set. Raises GradebookError when the gradebook cannot be used.
+    """
+    progress = progress or Progress()
+    started = time.monotonic()
+    summary = BatchSummary(isolation=options.sandbox.description)
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / _STAGING
+    shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
+    staging.mkdir()
+    try:
+        with Gradebook(out / GRADEBOOK) as book:
+            entries = discover(options.submissions, staging)
+            for entry in entries:
+                book.record_entry(entry.student, str(entry.source), entry.problem)
+            summary.students = len(entries)
+            summary.problems = sum(1 for e in entries if e.problem)
+            version = grader_hash(options.timeout,
+                                  options.hidden.seed if options.hidden else None,
+                                  options.hidden.solutions if options.hidden else None)
+            tasks, summary.reused = _plan(options, entries, book, version)
+            run = book.start_run(options.sandbox.kind, options.jobs, options.exercises,
+                                 options.hidden is not None)
+            status = "finished"
+            try:
+                _grade(tasks, options.jobs, book, version, progress, summary)
+            except KeyboardInterrupt:
+                summary.interrupted, status = True, "interrupted"
+                if on_interrupt:
+                    on_interrupt()
+            finally:
+                progress.stop()
+                book.finish_run(run, summary.graded, summary.reused, status)
+            summary.outputs = write_outputs(out, book, entries, options.exercises)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _plan(options: BatchOptions, entries: list[Entry], book: Gradebook,
+          version: str) -> tuple[list[Task], int]:
+    """The tasks whose result is not in the gradebook for this content and grader
+    (``version``), and how many results are reused."""
+    stored = book.hashes()
+    tasks, reused = [], 0
+    for entry in entries:
+        if entry.folder is None:
+            continue
+        content = submission_hash(entry.folder)
+        for exercise in options.exercises:
+            if stored.get((entry.student, exercise)) == (content, version):
+                reused += 1
+                continue
+            tasks.append(Task(entry.student, exercise, entry.folder, content, options.timeout,
+                              options.sandbox, options.hidden))
+    return tasks, reused
+
+
+def _grade(tasks: list[Task], jobs: int, book: Gradebook, version: str,
+           progress: Progress, summary: BatchSummary) -> None:
+    """Run ``tasks`` on ``jobs`` worker processes, recording each result as it arrives."""
+    progress.start(len(tasks), summary.reused)
+    if not tasks:
+        return
+    _decode_datasets()
+    for student, runs in Counter(task.student for task in tasks).items():
+        progress.expect(student, runs)
+    context = multiprocessing.get_context("spawn")
+    pool = futures.ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))),
+                                       mp_context=context, initializer=init_worker)
+    try:
+        pending = {pool.submit(grade_task, task): task for task in tasks}
+        for future in futures.as_completed(pending):
+            task = pending.pop(future)
+            try:
+                reply = json.loads(future.result())
+            except futures.process.BrokenProcessPool:
+                raise
+            except Exception as error:  # the worker died: a grader fault, reported
+                reply = {"grader_error": f"{type(error).__name__}: {error}"}
+            if "grader_error" in reply:
+                summary.grader_errors.append(
+                    f"{task.student} {task.exercise}: {reply['grader_error']}")
+                progress.advance(task.student, task.exercise, True)
+                continue
+            result = ExerciseResult.from_json(reply["result"])
+            book.record(task.student, task.content_hash, version, result,
+                        float(reply["seconds"]))
+            summary.graded += 1
+            failed = _is_failure(result)
+            summary.failed += failed
+            progress.advance(task.student, task.exercise, failed)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _decode_datasets() -> None:
+    """Decode MNIST into its cache once, before any run: inside the sandbox the data folder is
+    read-only, and every training exercise would decode it again (about a second each)."""
+    from dataset.mnist import DatasetError, ensure_cache
+
+    try:
+        ensure_cache()
+    except DatasetError:
+        pass  # the exercises that need MNIST say so in their own results
+
+
+def _stop_workers(pool: futures.ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (their children die with them)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()

@@ -1,0 +1,128 @@
+"""One unit of batch work, run in a grader worker process: one exercise of one student.
+
+Workers are the grader's own processes (they never run learner code themselves: every grading
+starts its own contained child). A task goes in as a small frozen dataclass and its result comes
+back as JSON text, so nothing a learner's code produced is ever pickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.runner.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class HiddenSpec:
+    """Hidden checks to add: the instructor's secret seed and solutions folder."""
+
+    seed: str
+    solutions: Path
+
+
+@dataclass(frozen=True)
+class Task:
+    """Grade ``exercise`` of ``student`` from the staged ``folder``."""
+
+    student: str
+    exercise: str
+    folder: Path
+    content_hash: str
+    timeout: float | None
+    sandbox: Sandbox
+    hidden: HiddenSpec | None = None
+
+
+_busy = False  # a task is running in this worker
+
+
+def _terminate(*_: object) -> None:
+    """SIGTERM: unwind a running task (its Session kills the learner's child), then exit."""
+    if _busy:
+        raise SystemExit(143)
+    os._exit(143)
+
+
+def init_worker() -> None:
+    """Set up a worker: Ctrl-C is the batch's to handle; SIGTERM, or the batch process dying,
+    ends the worker, killing its learner child on the way out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the batch process dies
+
+
+_prepared: dict[tuple, tuple] = {}
+
+
+def _exercise_and_oracle(task: Task):
+    """The exercise to grade (with hidden checks when asked) and its reference values."""
+    from grader.registry import load
+
+    exercise = load(task.exercise)
+    if task.hidden is None:
+        return exercise, None
+    key = (task.exercise, task.hidden)
+    if key not in _prepared:
+        from grader.hidden import prepare
+
+        _prepared[key] = prepare(exercise, task.hidden.solutions, task.hidden.seed)
+    return _prepared[key]
+
+
+def grade_task(task: Task) -> str:
+    """Grade one task; returns JSON: ``{"student", "exercise", "content_hash", "seconds",
+    "result"}``, or ``{"student", "exercise", "grader_error"}`` when the grader itself failed."""
+    global _busy
+    _busy = True
+    try:
+        return _grade(task)
+    except SystemExit:
+        os._exit(143)  # terminated mid-task: the Session has already killed the child
+    finally:
+        _busy = False
+
+
+def _grade(task: Task) -> str:
+    from grader.engine import failed_result, grade_submission, with_timeout
+    from grader.result import ExerciseResult
+    from grader.runner.limits import Limits
+    from grader.runner.submission import SubmissionError, locate
+
+    start = time.monotonic()
+    try:
+        exercise, oracle = _exercise_and_oracle(task)
+        limits = with_timeout(exercise.limits or Limits(), task.timeout)
+        try:
+            submission = locate(task.folder, exercise.module)
+        except SubmissionError:
+            message = f"{exercise.module}.py (or .ipynb) is missing from the submission"
+            result = ExerciseResult(exercise.id, exercise.title, "", error=message)
+            result.checks = [failed_result(c, message) for c in exercise.checks
+                             if task.hidden is not None or not c.hidden]
+        else:
+            result = grade_submission(
+                exercise, submission, oracle=oracle, limits=limits,
+                include_hidden=task.hidden is not None, prerequisites=False,
+                sandbox=task.sandbox,
+            )
+            result.graded_file = submission.graded_file.name
+            result.other_file = Path(result.other_file).name if result.other_file else None
+    except Exception as error:  # a fault of the grader, not the learner: reported, never recorded
+        return json.dumps({"student": task.student, "exercise": task.exercise,
+                           "grader_error": f"{type(error).__name__}: {error}"})
+    return json.dumps({
+        "student": task.student,
+        "exercise": task.exercise,
+        "content_hash": task.content_hash,
+        "seconds": round(time.monotonic() - start, 3),
+        "result": result.to_json(),
+    })
