@@ -3,12 +3,16 @@
     grade list                         the exercises, their titles and points
     grade ex01 [--path P] [--format F] grade one exercise
     grade all  [--path P] [--format F] grade every exercise found under P
+    grade batch SUBMISSIONS --out OUT  grade a class, one folder or .zip per student
+    grade report OUT                   the class report of a batch, OUT/report.html
+    grade release OUT                  the students' bundle (instructors only)
 
 Exit status: 0 full marks, 1 otherwise, 2 for a usage error (printed as one line).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,13 +21,32 @@ import click
 from grader import __version__
 from grader.registry import EXERCISE_MODULES, UnknownExercise, all_exercises, load, resolve
 
-FORMATS = click.Choice(["text", "json"])
+FORMATS = click.Choice(["text", "json", "junit", "markdown"])
 DEFAULT_PATH = Path("exercises")
+#: Where --output and --summary leave their files for _emit (they are not command arguments).
+_FILES_KEY = "grade.files"
+
+
+def _remember_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Keep --output/--summary for _emit; a file in a missing folder fails before grading."""
+    if value is not None and not value.resolve().parent.is_dir():
+        raise click.BadParameter(f"no folder {value.parent} to write {value.name} in")
+    ctx.meta.setdefault(_FILES_KEY, {})[param.name] = value
 
 
 def _options(command):
+    command = click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
+                           expose_value=False, callback=_remember_file,
+                           help="append a Markdown summary to this file "
+                                "(e.g. $GITHUB_STEP_SUMMARY)")(command)
+    command = click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                           expose_value=False, callback=_remember_file,
+                           help="write the --format report to this file; the text report "
+                                "still goes to the screen")(command)
     command = click.option("--format", "output_format", type=FORMATS, default="text",
-                           show_default=True, help="text for people, json for programs")(command)
+                           show_default=True,
+                           help="text for people, json for programs, junit (XML) for CI test "
+                                "reports, markdown for a summary page")(command)
     command = click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
                            help="seconds one call of your code may take")(command)
     return click.option("--path", type=click.Path(path_type=Path), default=None,
@@ -40,17 +63,65 @@ def _check_path(path: Path | None) -> Path:
     return path
 
 
-def _emit(results, output_format: str, single: bool) -> int:
+def _print_text(results, single: bool, file=None) -> None:
+    """The text report on ``file`` (stdout): colour on a terminal, plain otherwise."""
     from grader import report
 
+    console = report.make_console(file)
+    for result in results:
+        report.render_text(result, console)
+    if not single:
+        report.render_summary(results, console)
+
+
+def _render(results, output_format: str, single: bool) -> str:
+    """The whole report in ``output_format`` as a string."""
     if output_format == "json":
-        click.echo(report.to_json(results, single=single))
+        from grader import report
+
+        return report.to_json(results, single=single) + "\n"
+    if output_format == "junit":
+        from grader.formats.junit import junit
+
+        return junit(results)
+    if output_format == "markdown":
+        from grader.formats.markdown import markdown
+
+        return markdown(results)
+    import io
+
+    buffer = io.StringIO()
+    _print_text(results, single, buffer)
+    return buffer.getvalue()
+
+
+def _write(path: Path, text: str, append: bool = False) -> None:
+    """Write (or append) ``text`` to ``path``; a failure is a one-line usage error."""
+    try:
+        with path.open("a" if append else "w", encoding="utf-8") as file:
+            if append and file.tell() > 0:
+                file.write("\n")  # a blank line between two summaries
+            file.write(text)
+    except OSError as error:
+        raise click.UsageError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _emit(results, output_format: str, single: bool) -> int:
+    """Report ``results``, write --output and --summary; the exit status for the results.
+
+    With --output the chosen format goes to that file and the text report to the screen.
+    """
+    ctx = click.get_current_context(silent=True)
+    files = ctx.meta.get(_FILES_KEY, {}) if ctx else {}
+    output, summary = files.get("output"), files.get("summary")
+    if output is not None:
+        _write(output, _render(results, output_format, single))
+    if summary is not None:
+        _write(summary, _render(results, "markdown", single), append=True)
+    if output is not None or output_format == "text":
+        _print_text(results, single)
     else:
-        console = report.make_console()
-        for result in results:
-            report.render_text(result, console)
-        if not single:
-            report.render_summary(results, console)
+        click.echo(_render(results, output_format, single), nl=False)
     return 0 if results and all(r.full_marks for r in results) else 1
 
 
@@ -141,6 +212,140 @@ def grade_all(path: Path | None, timeout: float | None, output_format: str) -> i
     path = _check_path(path)
     return _emit(_grade(list(EXERCISE_MODULES), path, timeout, skip_missing=True),
                  output_format, single=False)
+
+
+@cli.command("release", short_help="Write the students' bundle to OUT (instructors only).",
+             hidden=not Path(__file__).with_name("release.py").is_file())
+@click.argument("out", type=click.Path(path_type=Path))
+def release(out: Path) -> int:
+    """Write the students' bundle to OUT, a new or empty folder (instructors only).
+
+    It holds exercises/ generated from solutions/, the grader without its instructor-only
+    parts, MNIST, a README for students and a GitHub Actions workflow that grades each push.
+    """
+    try:
+        import grader.release as bundle  # not in the students' bundle
+    except ModuleNotFoundError as error:
+        if error.name not in ("grader.release", "grader.authoring"):
+            raise
+        raise click.UsageError("grade release needs the instructor's repository; this copy of "
+                               "the grader is the students' bundle") from None
+    try:
+        bundle.build(out, echo=click.echo)
+    except bundle.ReleaseError as error:
+        raise click.UsageError(str(error)) from None
+    except OSError as error:
+        raise click.UsageError(f"cannot write the bundle to {out}: {error}") from None
+    return 0
+
+
+def _exercise_list(text: str | None) -> list[str]:
+    """``"ex01,ex3"`` -> ``["ex01", "ex03"]`` in course order; None -> every exercise."""
+    if text is None:
+        return list(EXERCISE_MODULES)
+    try:
+        chosen = {resolve(name) for name in text.split(",") if name.strip()}
+    except UnknownExercise as error:
+        raise click.UsageError(str(error)) from None
+    if not chosen:
+        raise click.UsageError("--exercises names no exercise")
+    return [exercise_id for exercise_id in EXERCISE_MODULES if exercise_id in chosen]
+
+
+@cli.command("batch")
+@click.argument("submissions", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="folder for the gradebook, grades.csv, grades.json and feedback/")
+@click.option("--exercises", metavar="ex01,ex02,...", default=None,
+              help="exercises to grade [default: all]")
+@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default=True, help="students graded at the same time")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
+              help="seconds one call of a student's code may take [default: per exercise]")
+@click.option("--hidden", is_flag=True, help="add the hidden checks (needs --seed)")
+@click.option("--seed", envvar="BACKPROP_LAB_SEED", default=None,
+              help="secret seed of the hidden checks (or $BACKPROP_LAB_SEED)")
+@click.option("--solutions", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="the instructor's solutions/ with hidden/ [default: beside the grader]")
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
+              default="auto", show_default=True,
+              help="how runs are kept apart: auto takes the strongest available")
+def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
+          timeout: float | None, hidden: bool, seed: str | None, solutions: Path | None,
+          isolation: str) -> int:
+    """Grade a class: SUBMISSIONS holds one folder or .zip per student.
+
+    Results go to a gradebook in OUT as they arrive; running the same command again grades
+    only what changed, so an interrupted run resumes where it stopped.
+    """
+    from grader.batch.gradebook import GradebookError
+    from grader.batch.progress import ConsoleProgress
+    from grader.batch.run import BatchOptions, run_batch
+    from grader.batch.worker import HiddenSpec
+    from grader.engine import display_path
+    from grader.runner.sandbox import SandboxUnavailable, detect
+
+    if out.resolve().is_relative_to(submissions.resolve()):
+        raise click.UsageError("--out must not be inside SUBMISSIONS (it would count as a "
+                               "student)")
+    if seed is not None and not hidden:
+        raise click.UsageError("--seed is for hidden checks: add --hidden")
+    spec = None
+    if hidden:
+        if not seed:
+            raise click.UsageError("--hidden needs --seed (or $BACKPROP_LAB_SEED)")
+        solutions = solutions or Path(__file__).resolve().parent.parent / "solutions"
+        if not (solutions / "hidden").is_dir():
+            raise click.UsageError(f"--hidden needs the instructor's solutions with hidden "
+                                   f"checks; none at {solutions}/hidden (use --solutions)")
+        spec = HiddenSpec(seed, solutions.resolve())
+    try:
+        sandbox = detect(isolation)
+    except SandboxUnavailable as error:
+        raise click.UsageError(str(error)) from None
+    options = BatchOptions(submissions.resolve(), out.resolve(), _exercise_list(exercises),
+                           jobs, sandbox, timeout, spec)
+    try:
+        summary = run_batch(options, ConsoleProgress())
+    except GradebookError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot grade {submissions}: {error}") from None
+    click.echo(f"batch: {summary.students} student(s), {len(options.exercises)} exercise(s)"
+               + (f"; {summary.problems} entr{'y' if summary.problems == 1 else 'ies'} "
+                  "could not be graded (see the note column)" if summary.problems else ""))
+    click.echo(f"graded {summary.graded} run(s), reused {summary.reused} unchanged from the "
+               f"gradebook; {summary.failed} failed (timed out, crashed, missing or not "
+               "importable)")
+    click.echo(f"isolation: {summary.isolation}")
+    for line in summary.grader_errors:
+        click.echo(f"grader error (not recorded, will be retried): {line}", err=True)
+    click.echo(f"took {summary.seconds:.1f} s; wrote "
+               + ", ".join(display_path(p) + ("/" if p.name == "feedback" else "")
+                           for p in summary.outputs))
+    if summary.interrupted:
+        click.echo("interrupted: run the same command again to grade the rest", err=True)
+        return 130
+    return 1 if summary.grader_errors else 0
+
+
+@cli.command("report")
+@click.argument("out", type=click.Path(path_type=Path))
+def class_report(out: Path) -> int:
+    """Write the class report of a batch, OUT/report.html (instructors).
+
+    OUT is a `grade batch` output folder; the page shows the score distributions, each
+    check's failure rate, the diagnosed mistakes and the runs that failed.
+    """
+    from grader.classreport import ReportError, write_report
+    from grader.engine import display_path
+
+    try:
+        path = write_report(out)
+    except ReportError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"wrote {display_path(path)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
