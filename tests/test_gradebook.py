@@ -38,7 +38,8 @@ def test_a_result_is_committed_before_record_returns(tmp_path):
     book.record("alice", "c1", "g1", a_result(), 0.1)
     # A second connection (another process after a crash) sees it without close().
     other = sqlite3.connect(tmp_path / "book.sqlite")
-    assert other.execute("SELECT student, score FROM results").fetchall() == [("alice", a_result().score)]
+    rows = other.execute("SELECT student, score FROM results").fetchall()
+    assert rows == [("alice", a_result().score)]
     assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     other.close()
     book.close()
