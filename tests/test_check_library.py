@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
-from conftest import SOLUTIONS
+from conftest import SOLUTIONS, TEST_LIMITS
 from grader.checks import (
     Case,
     Check,
@@ -14,11 +16,15 @@ from grader.checks import (
     Mistake,
     Ref,
     assert_close,
+    function_check,
+    property_check,
     same_value,
 )
 from grader.checks.mistakes import RAISED, diagnose
-from grader.expected import StoredOracle, StoreError, build, fingerprint, stale
+from grader.engine import grade_submission
+from grader.expected import LiveOracle, StoredOracle, StoreError, build, fingerprint, stale
 from grader.registry import UnknownExercise, all_exercises, resolve
+from grader.runner.submission import locate
 
 
 def test_assert_close_names_largest_error_index_and_values():
@@ -70,13 +76,88 @@ def test_same_value_is_strict_about_shape_and_structure():
 
 
 def test_diagnose_needs_a_mistake_that_reproduces_every_outcome_and_is_wrong():
-    double = Mistake("doubled", "doubles", lambda x: 2 * x)
-    same = Mistake("identity", "correct in disguise", lambda x: x)
-    raises = Mistake("raises", "raises on input", lambda x: x.undefined)
-    x = np.arange(3.0)
-    assert diagnose([same, double], [((x,), {}, 2 * x, x)], 1e-6, 1e-9) is double
-    assert diagnose([same, double], [((x,), {}, 3 * x, x)], 1e-6, 1e-9) is None
-    assert diagnose([double, raises], [((x,), {}, RAISED, x)], 1e-6, 1e-9) is raises
+    double, same, raises = (Mistake(name, name) for name in ("doubled", "identity", "raises"))
+    x, y = np.arange(3.0), np.arange(1.0, 4.0)
+    candidates = [(same, [x, y]), (double, [2 * x, 2 * y]), (raises, [RAISED, RAISED])]
+    assert diagnose(candidates, [(2 * x, x), (2 * y, y)], 1e-6, 1e-9) is double
+    assert diagnose(candidates, [(2 * x, x), (3 * y, y)], 1e-6, 1e-9) is None  # not everywhere
+    assert diagnose(candidates, [(x, x), (y, y)], 1e-6, 1e-9) is None  # right is no mistake
+    assert diagnose(candidates, [(RAISED, x), (RAISED, y)], 1e-6, 1e-9) is raises
+    assert diagnose(candidates, [(RAISED, x), (2 * y, y)], 1e-6, 1e-9) is None
+
+
+# A function check whose known mistakes are buggy functions beside a tiny reference solution.
+DEMO_SOLUTION = "import numpy as np\n\n\ndef double(x):\n    return np.multiply(2, x)\n"
+DEMO_MISTAKES = """
+import numpy as np
+
+
+def triple(x):
+    return np.multiply(3, x)
+
+
+def refuses_lists(x):
+    if isinstance(x, list):
+        raise TypeError("no lists")
+    return np.multiply(2, x)
+"""
+TRIPLED = Mistake("tripled", "double triples", variant={"double": "triple"})
+REFUSES = Mistake("refuses lists", "double raises on a list", variant={"double": "refuses_lists"})
+DEMO_CASES = (Case("an array", (np.arange(3.0),)), Case("a list", ([1.0, 2.0],)))
+DEMO = Exercise("ex98", "ex98_double", "demo", checks=(
+    function_check("double", DEMO_CASES, name="double matches", mistakes=[TRIPLED, REFUSES]),
+    property_check("double", DEMO_CASES[:1], lambda got, case: None if np.all(
+        np.asarray(got) <= 2 * case.args[0]) else "too large", name="double is not too large",
+                   mistakes=[TRIPLED, REFUSES]),
+))
+
+
+def _grade_double(tmp_path, body: str, oracle) -> dict:
+    learner = tmp_path / "learner.py"
+    learner.write_text(f"import numpy as np\n\n\ndef double(x):\n    {body}\n")
+    result = grade_submission(DEMO, locate(learner, "ex98_double"), oracle=oracle,
+                              limits=TEST_LIMITS)
+    return {c.name: (c.passed, c.diagnosis, c.output) for c in result.checks}
+
+
+def _diagnoses(tmp_path, oracle) -> None:
+    checks = _grade_double(tmp_path, "return 3 * np.asarray(x)", oracle)
+    assert checks["double matches"][:2] == (False, "tripled")
+    assert checks["double matches"][2].startswith("double triples. double on an array")
+    assert checks["double is not too large"][:2] == (False, "tripled")
+    checks = _grade_double(tmp_path, "return 2 * x.reshape(-1)", oracle)  # not on a list
+    assert checks["double matches"][:2] == (False, "refuses lists")
+    assert checks["double is not too large"][:2] == (True, None)
+    checks = _grade_double(tmp_path, "return 4 * np.asarray(x)", oracle)
+    assert checks["double matches"][:2] == (False, None)
+    assert checks["double is not too large"][:2] == (False, None)
+    checks = _grade_double(tmp_path, "return 2 * np.asarray(x)", oracle)
+    assert all(passed for passed, _, _ in checks.values())
+
+
+def test_function_check_names_mistakes_from_stored_results_only(tmp_path):
+    solutions = tmp_path / "solutions"
+    (solutions / "mistakes").mkdir(parents=True)
+    (solutions / "ex98_double.py").write_text(DEMO_SOLUTION)
+    (solutions / "mistakes" / "ex98_double.py").write_text(DEMO_MISTAKES)
+    keys = [ref.key for ref in DEMO.refs()]
+    assert "double matches/a list :: mistake :: refuses lists" in keys
+    assert "double is not too large/an array :: mistake :: tripled" in keys
+    raised = DEMO.checks[0].refs[-1]
+    assert LiveOracle(solutions).expected(DEMO, raised) is RAISED
+    _diagnoses(tmp_path, LiveOracle(solutions))
+    build([DEMO], solutions, tmp_path / "store")
+    shutil.rmtree(solutions)  # grading from the store needs neither solutions nor mistakes
+    assert StoredOracle(tmp_path / "store").expected(DEMO, raised) is RAISED
+    _diagnoses(tmp_path, StoredOracle(tmp_path / "store"))
+
+
+def test_mistakes_with_code_in_hidden_checks_are_reference_values_too():
+    impl = Mistake("tripled", "triples", impl=lambda x: 3 * x)
+    check = function_check("double", DEMO_CASES, name="hidden: double", mistakes=[impl],
+                           hidden=True)
+    predicted = [ref.compute(None) for ref in check.refs if ":: mistake ::" in ref.key]
+    assert np.array_equal(predicted[0], [0.0, 3.0, 6.0]) and predicted[1] == [1.0, 2.0] * 3
 
 
 def test_fingerprint_changes_with_inputs():

@@ -198,3 +198,31 @@ def test_reference_api_passes_objects_it_handed_out_without_copying_them():
     plain = {"a": np.ones(2)}
     api.call("scale_all", None, plain, 3.0)
     assert plain["a"].tolist() == [1.0, 1.0]  # plain data is copied, as over the pipe
+
+
+def test_mistakes_that_predict_the_same_values_are_named_together(tmp_path):
+    # Reset and forgetting give the same steps here; a doubled step gives others.
+    resets = Mistake("reset", "step starts again from 0", derive=lambda e: {"steps": [1, 2, 3]})
+    forgets = Mistake("state not kept", "the counter forgets its state between calls",
+                      variant={"Counter": "ForgetfulCounter"})
+    doubles = Mistake("doubled", "step adds 2k", derive=lambda e: {"steps": [2, 6, 12]})
+    exercise = Exercise("ex94", "ex94_counter", "demo", checks=(
+        scenario_check("Counter keeps its state", counter_scenario, inputs=("steps",),
+                       mistakes=[doubles, resets, forgets]),))
+    solutions = tmp_path / "solutions"
+    (solutions / "mistakes").mkdir(parents=True)
+    (solutions / "ex94_counter.py").write_text(COUNTER)
+    (solutions / "mistakes" / "ex94_counter.py").write_text(FORGETFUL)
+    learner = tmp_path / "learner.py"
+
+    def graded(source: str):
+        learner.write_text(source)
+        return grade_submission(exercise, locate(learner, "ex94_counter"),
+                                oracle=LiveOracle(solutions), limits=TEST_LIMITS).checks[0]
+
+    check = graded(COUNTER.replace("self.n += k", "self.n = k"))
+    assert (check.passed, check.diagnosis) == (False, "reset or state not kept")
+    assert check.output.startswith("one of these (its results here cannot tell them apart): "
+                                   "step starts again from 0; or the counter forgets its state")
+    check = graded(COUNTER.replace("self.n += k", "self.n += 2 * k"))
+    assert (check.diagnosis, check.output.split(". ")[0]) == ("doubled", "step adds 2k")

@@ -13,7 +13,14 @@ import numpy as np
 from grader.checks.base import Check, Context, Ref
 from grader.checks.compare import assert_close, close_enough, float_array
 from grader.checks.failure import CheckFailed
-from grader.checks.mistakes import RAISED, Mistake, Raised, diagnose, predict
+from grader.checks.mistakes import (
+    RAISED,
+    Mistake,
+    Raised,
+    diagnose,
+    prediction_ref,
+    predicts,
+)
 from grader.checks.numgrad import relative_error
 
 #: Learner faults after which further calls in the same check are pointless.
@@ -42,6 +49,23 @@ def _with_diagnosis(failure: CheckFailed, mistake: Mistake | None) -> CheckFaile
     return CheckFailed(f"{mistake.message}. {failure.message}", diagnosis=mistake.name)
 
 
+def _prediction_refs(name: str, func: str, cases: Sequence[Case],
+                     mistakes: Sequence[Mistake]) -> list[tuple[Mistake, tuple[Ref, ...]]]:
+    """Per mistake with stored results, one reference value per case: what it returns there."""
+    return [
+        (mistake, tuple(prediction_ref(f"{name}/{case.label}", (func, case.args, case.kwargs),
+                                       func, mistake, case.args, case.kwargs)
+                        for case in cases))
+        for mistake in mistakes
+        if predicts(mistake)
+    ]
+
+
+def call_learner(ctx: Context, func: str, case: Case) -> Any:
+    """``func(*case.args, **case.kwargs)`` in the learner's process, inputs checked."""
+    return ctx.call(func, *case.args, what=func, **case.kwargs)
+
+
 def function_check(
     func: str,
     cases: Sequence[Case],
@@ -52,42 +76,55 @@ def function_check(
     atol: float = 1e-9,
     mistakes: Sequence[Mistake] = (),
     hidden: bool = False,
+    call: Callable[[Context, str, Case], Any] = call_learner,
+    explain: Callable[[Context], CheckFailed | None] | None = None,
+    explain_refs: tuple[Ref, ...] = (),
 ) -> Check:
     """Compare ``func`` with the reference on every case; diagnose known mistakes on failure.
 
-    Every call also verifies the learner left its inputs unmodified.
+    ``call(ctx, func, case)`` runs the learner's code (by default also verifying it left its
+    inputs unmodified). On a failure, ``explain(ctx)`` may first give the reason (from the
+    reference values ``explain_refs``); otherwise a mistake whose stored results match the
+    learner's on every case is named.
     """
     refs = tuple(
         Ref(f"{name}/{case.label}", (func, case.args, case.kwargs), _reference(func, case))
         for case in cases
     )
+    predictions = _prediction_refs(name, func, cases, mistakes)
 
     def run(ctx: Context) -> str:
-        outcomes: list[tuple[tuple, dict, Any, Any]] = []
+        outcomes: list[tuple[Any, Any]] = []
         first_failure: CheckFailed | None = None
         for case, ref in zip(cases, refs, strict=True):
             expected = ctx.expected(ref)
             what = f"{func} on {case.label}"
             try:
-                got = ctx.call(func, *case.args, what=func, **case.kwargs)
+                got = call(ctx, func, case)
             except CheckFailed as failure:
                 if failure.kind in FATAL_KINDS or failure.kind is None:
                     raise
-                outcomes.append((case.args, case.kwargs, RAISED, expected))
+                outcomes.append((RAISED, expected))
                 first_failure = first_failure or CheckFailed(
                     f"{failure.message} (input: {case.label})", kind=failure.kind
                 )
                 continue
-            outcomes.append((case.args, case.kwargs, got, expected))
+            outcomes.append((got, expected))
             try:
                 assert_close(got, expected, what=what, rtol=rtol, atol=atol)
             except CheckFailed as failure:
                 first_failure = first_failure or failure
-        if first_failure is not None:
-            raise _with_diagnosis(first_failure, diagnose(mistakes, outcomes, rtol, atol))
-        return f"matches the reference on {len(cases)} input{'s' if len(cases) > 1 else ''}"
+        if first_failure is None:
+            return f"matches the reference on {len(cases)} input{'s' if len(cases) > 1 else ''}"
+        reason = explain(ctx) if explain else None
+        if reason is not None:
+            raise CheckFailed(f"{reason.message}. {first_failure.message}",
+                              diagnosis=reason.diagnosis)
+        candidates = [(m, [ctx.expected(r) for r in case_refs]) for m, case_refs in predictions]
+        raise _with_diagnosis(first_failure, diagnose(candidates, outcomes, rtol, atol))
 
-    return Check(name=name, points=points, run=run, refs=refs, hidden=hidden)
+    all_refs = refs + tuple(r for _, case_refs in predictions for r in case_refs) + explain_refs
+    return Check(name=name, points=points, run=run, refs=all_refs, hidden=hidden)
 
 
 def derivative_check(
@@ -143,35 +180,35 @@ def property_check(
 ) -> Check:
     """``predicate(result, case)`` returns None when the result is right, else the problem.
 
-    When a case fails and one of ``mistakes`` would produce the learner's result on it, the
-    message names that mistake.
+    When a case fails and one of ``mistakes`` gives the learner's result on it (by its stored
+    results), the message names that mistake.
     """
+    predictions = _prediction_refs(name, func, cases, mistakes)
 
     def run(ctx: Context) -> str:
-        for case in cases:
+        for index, case in enumerate(cases):
             got = ctx.call(func, *case.args, what=func, **case.kwargs)
             problem = predicate(got, case)
             if problem is not None:
                 failure = CheckFailed(f"{func} on {case.label}: {problem}")
-                raise _with_diagnosis(failure, _reproduced(mistakes, case, got, predicate))
+                found = next((mistake for mistake, case_refs in predictions
+                              if _reproduced(ctx.expected(case_refs[index]), got, case,
+                                             predicate)), None)
+                raise _with_diagnosis(failure, found)
         return passed
 
-    return Check(name=name, points=points, run=run, hidden=hidden)
+    refs = tuple(r for _, case_refs in predictions for r in case_refs)
+    return Check(name=name, points=points, run=run, refs=refs, hidden=hidden)
 
 
-def _reproduced(
-    mistakes: Sequence[Mistake], case: Case, got: Any, predicate: Callable[[Any, Case], str | None]
-) -> Mistake | None:
-    """The first mistake that gives the learner's result on ``case`` and fails ``predicate``."""
-    for mistake in mistakes:
-        predicted = predict(mistake.impl, case.args, case.kwargs)
-        if (
-            not isinstance(predicted, Raised)
-            and close_enough(got, predicted, 1e-6, 1e-9)
-            and predicate(predicted, case) is not None
-        ):
-            return mistake
-    return None
+def _reproduced(predicted: Any, got: Any, case: Case,
+                predicate: Callable[[Any, Case], str | None]) -> bool:
+    """Whether a mistake's ``predicted`` result on ``case`` is the learner's and fails too."""
+    return (
+        not isinstance(predicted, Raised)
+        and close_enough(got, predicted, 1e-6, 1e-9)
+        and predicate(predicted, case) is not None
+    )
 
 
 def naming_when_raising(check: Check, mistake: Mistake,

@@ -1,20 +1,28 @@
-"""Known mistakes as data: a buggy implementation and what to tell the learner.
+"""Known mistakes as data: what the buggy code gives and what to tell the learner.
 
-When a learner's results are wrong, each known mistake of that function is run on the same
-inputs (in the grader's process: these are the project's own small functions). A mistake
-whose results match the learner's on every input, and which is wrong itself, names the bug.
+The buggy code itself never ships with the grader. A mistake is either a ``variant``: buggy
+functions or classes in ``solutions/mistakes/<module>.py`` (instructors only) whose results on a
+check's fixed inputs are stored with the reference values; or a ``derive``: what the buggy code
+gives, computed from the reference's results. When a learner's results are wrong, each known
+mistake's predictions are compared with them; one that matches them on every input, and is
+wrong itself, names the bug.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib.util
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from grader.checks.base import Ref
 from grader.checks.compare import close_enough
 
 
@@ -22,13 +30,15 @@ from grader.checks.compare import close_enough
 class Mistake:
     """A known mistake and what to tell the learner.
 
-    Either ``impl`` behaves as the buggy function would (same signature, for function checks),
-    or ``derive(expected)`` turns the reference's results into what the buggy code gives (for
-    scenario checks: ``expected`` is the scenario's dict, the result a dict of the keys the
-    mistake changes), or ``variant`` maps names the scenario uses to buggy implementations in
-    ``solutions/mistakes/<module>.py`` (e.g. ``{"Adam": "AdamWithoutBiasCorrection"}``), whose
-    results are stored with the reference values. Deriving and variants keep near-solution
-    code out of the grader that students receive.
+    ``variant`` maps names the check uses to buggy implementations in
+    ``solutions/mistakes/<module>.py`` (``{"Adam": "AdamWithoutBiasCorrection"}``, or
+    ``{"step_function": "step_function_one_at_zero"}`` for a function check): their results
+    are computed by ``python -m grader.expected`` and stored, never their code. ``derive(expected)``
+    turns the reference's results into what the buggy code gives (for scenario checks:
+    ``expected`` is the scenario's dict, the result a dict of the keys the mistake changes).
+    ``impl`` behaves as a buggy function would; its results are reference values too, so it is
+    for checks that never ship (``solutions/hidden/``): the public grader uses ``variant``.
+    A mistake with none of the three is named by a check's own probe.
     """
 
     name: str
@@ -63,6 +73,57 @@ def predict(impl: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
             return RAISED
 
 
+# ------------------------------------------------------------------ buggy code (instructors)
+
+
+def mistakes_module(solution: Any) -> Any:
+    """``solutions/mistakes/<module>.py`` beside a solution module (instructors only)."""
+    path = (Path(solution.__file__).parent / "mistakes" / f"{solution.__name__}.py").resolve()
+    tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]  # one module per file
+    name = f"_backprop_lab_mistakes_{solution.__name__}_{tag}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or not path.is_file():
+            raise FileNotFoundError(f"no mistakes module {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+class Variant:
+    """The solution module with some names replaced by buggy ones from its mistakes module."""
+
+    def __init__(self, solution: Any, mapping: dict[str, str]) -> None:
+        self.solution, self.mapping = solution, mapping
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.mapping:
+            return getattr(mistakes_module(self.solution), self.mapping[name])
+        return getattr(self.solution, name)
+
+
+def predicts(mistake: Mistake) -> bool:
+    """Whether ``mistake``'s results are reference values (it has a variant or an impl)."""
+    return bool(mistake.variant) or mistake.impl is not None
+
+
+def prediction_ref(key: str, inputs: Any, func: str, mistake: Mistake, args: tuple,
+                   kwargs: dict) -> Ref:
+    """A reference value: what ``mistake``'s ``func`` returns on ``args`` (``RAISED`` if it
+    raises), computed from the solution module's variant (or the mistake's impl)."""
+
+    def compute(solution: Any) -> Any:
+        impl = mistake.impl or getattr(Variant(solution, mistake.variant), func)
+        return predict(impl, args, kwargs)
+
+    return Ref(f"{key} :: mistake :: {mistake.name}",
+               (inputs, mistake.variant or f"impl {mistake.name}"), compute)
+
+
+# ------------------------------------------------------------------------------ diagnosing
+
+
 def _matches(got: Any, predicted: Any, rtol: float, atol: float) -> bool:
     if isinstance(got, Raised) or isinstance(predicted, Raised):
         return isinstance(got, Raised) and isinstance(predicted, Raised)
@@ -70,27 +131,22 @@ def _matches(got: Any, predicted: Any, rtol: float, atol: float) -> bool:
 
 
 def diagnose(
-    mistakes: Sequence[Mistake],
-    outcomes: Sequence[tuple[tuple, dict, Any, Any]],
+    candidates: Sequence[tuple[Mistake, Sequence[Any]]],
+    outcomes: Sequence[tuple[Any, Any]],
     rtol: float,
     atol: float,
 ) -> Mistake | None:
     """The first mistake consistent with every outcome, or None.
 
-    ``outcomes`` holds ``(args, kwargs, got, expected)`` per input, ``got`` being ``RAISED``
-    when the learner's code raised. A mistake qualifies when it reproduces ``got`` on every
-    input and differs from ``expected`` on at least one.
+    ``candidates`` pairs each mistake with its predicted result per input; ``outcomes`` holds
+    ``(got, expected)`` per input, ``got`` being ``RAISED`` when the learner's code raised. A
+    mistake qualifies when it reproduces ``got`` on every input and differs from ``expected``
+    on at least one.
     """
-    for mistake in mistakes:
-        if mistake.impl is None:
-            continue
-        predicted = [predict(mistake.impl, args, kwargs) for args, kwargs, _, _ in outcomes]
-        if all(
-            _matches(got, pred, rtol, atol)
-            for (_, _, got, _), pred in zip(outcomes, predicted, strict=True)
-        ) and any(
-            not _matches(exp, pred, rtol, atol)
-            for (_, _, _, exp), pred in zip(outcomes, predicted, strict=True)
+    for mistake, predicted in candidates:
+        pairs = list(zip(outcomes, predicted, strict=True))
+        if all(_matches(got, pred, rtol, atol) for (got, _), pred in pairs) and any(
+            not _matches(exp, pred, rtol, atol) for (_, exp), pred in pairs
         ):
             return mistake
     return None
@@ -102,6 +158,11 @@ def reproduces(got: dict, predicted: dict, expected: dict, rtol: float, atol: fl
     return all(_matches(got[k], predicted[k], rtol, atol) for k in keys) and any(
         not _matches(expected[k], predicted[k], rtol, atol) for k in keys if k in expected
     )
+
+
+def same_prediction(a: dict, b: dict) -> bool:
+    """Whether two mistakes predict the same result (to rounding) for a scenario."""
+    return a.keys() == b.keys() and all(_matches(a[k], b[k], 1e-12, 0.0) for k in a)
 
 
 def derived(mistake: Mistake, expected: dict) -> dict | None:

@@ -19,10 +19,7 @@ values are fingerprinted by them.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,7 +27,7 @@ import numpy as np
 from grader.checks.base import Check, Context, Ref
 from grader.checks.compare import assert_close
 from grader.checks.failure import CheckFailed
-from grader.checks.mistakes import Mistake, derived, reproduces
+from grader.checks.mistakes import Mistake, Variant, derived, reproduces, same_prediction
 
 
 class Api(Protocol):
@@ -166,32 +163,6 @@ class LearnerApi:
 Scenario = Callable[[Api], dict[str, Any]]
 
 
-class _Variant:
-    """The solution module with some names replaced by buggy ones from its mistakes module."""
-
-    def __init__(self, solution: Any, mapping: dict[str, str]) -> None:
-        self.solution, self.mapping = solution, mapping
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self.mapping:
-            return getattr(mistakes_module(self.solution), self.mapping[name])
-        return getattr(self.solution, name)
-
-
-def mistakes_module(solution: Any) -> Any:
-    """``solutions/mistakes/<module>.py`` beside a solution module (instructors only)."""
-    path = Path(solution.__file__).parent / "mistakes" / f"{solution.__name__}.py"
-    name = f"_backprop_lab_mistakes_{solution.__name__}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or not path.is_file():
-            raise FileNotFoundError(f"no mistakes module {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def scenario_check(
     name: str,
     scenario: Scenario,
@@ -207,17 +178,19 @@ def scenario_check(
     """Run ``scenario`` on the learner's code and compare every value it returns.
 
     On a mismatch, a mistake whose predicted values (``derive``d from the expected ones, or
-    stored from its ``variant``) match the learner's is named.
+    stored from its ``variant``) match the learner's is named; when other mistakes predict the
+    very same values, all of them are (the scenario cannot tell them apart).
     """
     ref = Ref(name, inputs, lambda solution: scenario(ReferenceApi(solution)))
     variant_refs = {
         m.name: Ref(f"{name} :: mistake :: {m.name}", inputs,
-                    lambda solution, m=m: scenario(ReferenceApi(_Variant(solution, m.variant))))
+                    lambda solution, m=m: scenario(ReferenceApi(Variant(solution, m.variant))))
         for m in mistakes
         if m.variant
     }
 
-    def diagnose(ctx: Context, got: dict, expected: dict) -> Mistake | None:
+    def predictions(ctx: Context, expected: dict) -> list[tuple[Mistake, dict]]:
+        found = []
         for mistake in mistakes:
             if mistake.derive is not None:
                 predicted = derived(mistake, expected)
@@ -225,9 +198,17 @@ def scenario_check(
                 predicted = ctx.expected(variant_refs[mistake.name])
             else:
                 continue
-            if predicted is not None and reproduces(got, predicted, expected, rtol, atol):
-                return mistake
-        return None
+            if predicted is not None:
+                found.append((mistake, predicted))
+        return found
+
+    def diagnose(ctx: Context, got: dict, expected: dict) -> Mistake | None:
+        predicted = predictions(ctx, expected)
+        first = next((p for p in predicted if reproduces(got, p[1], expected, rtol, atol)), None)
+        if first is None:
+            return None
+        alike = [m for m, p in predicted if same_prediction(p, first[1])]
+        return first[0] if len(alike) == 1 else _one_of(alike)
 
     def run(ctx: Context) -> str:
         expected = ctx.expected(ref)
@@ -245,3 +226,10 @@ def scenario_check(
 
     return Check(name=name, points=points, run=run, refs=(ref, *variant_refs.values()),
                  hidden=hidden)
+
+
+def _one_of(mistakes: Sequence[Mistake]) -> Mistake:
+    """One mistake naming several that give the same values in a scenario."""
+    return Mistake(" or ".join(dict.fromkeys(m.name for m in mistakes)),
+                   "one of these (its results here cannot tell them apart): "
+                   + "; or ".join(m.message for m in mistakes))

@@ -46,75 +46,70 @@ def _with_alpha(cases: tuple[Case, ...], alpha: float) -> tuple[Case, ...]:
     )
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-np.asarray(x, dtype=np.float64)))
-
-
-# Known mistakes, one line each: what the buggy code computes and what to tell the learner.
+# Known mistakes: what to tell the learner, and the buggy function in
+# solutions/mistakes/ex01_activations.py whose results on the check's inputs are stored.
 MISTAKES: dict[str, list[Mistake]] = {
     "step_function": [
         Mistake("step 1 at 0", "step_function returns 1 at x = 0; use x > 0, not x >= 0",
-                lambda x: (np.asarray(x) >= 0).astype(int)),
+                variant={"step_function": "step_function_one_at_zero"}),
     ],
     "sigmoid_grad": [
         Mistake("sigmoid_grad on the output",
                 "sigmoid_grad computes x * (1 - x): that formula takes the sigmoid's output y; "
                 "here x is the input, so compute s = sigmoid(x) first",
-                lambda x: np.asarray(x) * (1 - np.asarray(x))),
+                variant={"sigmoid_grad": "sigmoid_grad_of_output"}),
         Mistake("sigmoid_grad returns sigmoid", "sigmoid_grad returns sigmoid(x) itself",
-                lambda x: _sigmoid(x)),
+                variant={"sigmoid_grad": "sigmoid_grad_returns_sigmoid"}),
     ],
     "tanh_grad": [
         Mistake("tanh_grad on the output",
                 "tanh_grad computes 1 - x**2: that formula takes tanh's output; "
                 "here x is the input, so use 1 - tanh(x)**2",
-                lambda x: 1 - np.asarray(x) ** 2),
+                variant={"tanh_grad": "tanh_grad_of_output"}),
     ],
     "relu_grad": [
         Mistake("relu_grad returns relu", "relu_grad returns max(0, x) instead of 1 for x > 0",
-                lambda x: np.maximum(0, x)),
+                variant={"relu_grad": "relu_grad_returns_relu"}),
     ],
     "leaky_relu": [
         Mistake("alpha ignored", "leaky_relu ignores its alpha argument (always 0.01)",
-                lambda x, alpha=0.01: np.where(np.asarray(x) > 0, x, 0.01 * np.asarray(x))),
+                variant={"leaky_relu": "leaky_relu_alpha_ignored"}),
     ],
     "leaky_relu_grad": [
         Mistake("alpha ignored", "leaky_relu_grad ignores its alpha argument (always 0.01)",
-                lambda x, alpha=0.01: np.where(np.asarray(x) > 0, 1.0, 0.01)),
+                variant={"leaky_relu_grad": "leaky_relu_grad_alpha_ignored"}),
         Mistake("leaky_relu_grad 0 for negatives",
                 "leaky_relu_grad gives 0 for x < 0; the slope there is alpha",
-                lambda x, alpha=0.01: np.where(np.asarray(x) > 0, 1.0, 0.0)),
+                variant={"leaky_relu_grad": "leaky_relu_grad_zero_for_negatives"}),
     ],
     "elu": [
         Mistake("ELU without the -1", "elu computes alpha * exp(x) for x <= 0; "
                 "it is alpha * (exp(x) - 1), so that it is 0 at 0",
-                lambda x, alpha=1.0: np.where(np.asarray(x) > 0, x, alpha * np.exp(x))),
+                variant={"elu": "elu_without_minus_one"}),
         Mistake("alpha ignored", "elu ignores its alpha argument",
-                lambda x, alpha=1.0: np.where(np.asarray(x) > 0, x, np.expm1(x))),
+                variant={"elu": "elu_alpha_ignored"}),
     ],
     "elu_grad": [
         Mistake("alpha ignored", "elu_grad ignores its alpha argument",
-                lambda x, alpha=1.0: np.where(np.asarray(x) > 0, 1.0, np.exp(x))),
+                variant={"elu_grad": "elu_grad_alpha_ignored"}),
     ],
     "softmax": [
         Mistake("no max subtraction",
                 "softmax overflows (exp of a large score is inf, and inf/inf is NaN): "
                 "subtract each row's max before exp, since softmax(x) = softmax(x - c)",
-                lambda x: np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)),
+                variant={"softmax": "softmax_without_max"}),
         Mistake("softmax max over the whole batch",
                 "softmax subtracts the max of the whole batch; subtract each row's own max "
                 "(np.max(x, axis=-1, keepdims=True)) or rows with small scores underflow to 0/0",
-                lambda x: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)), axis=-1,
-                                                         keepdims=True)),
+                variant={"softmax": "softmax_batch_max"}),
         Mistake("softmax over the wrong axis",
                 "softmax normalises over the first axis (columns); a batch has one sample per "
                 "row, so normalise over the last axis (axis=-1, keepdims=True)",
-                lambda x: np.exp(x - np.max(x, axis=0)) / np.sum(np.exp(x - np.max(x, axis=0)),
-                                                                 axis=0)),
+                variant={"softmax": "softmax_first_axis"}),
         Mistake("softmax over the whole batch",
                 "softmax divides by the sum over the whole batch; each row must sum to 1, so "
                 "sum over the last axis (axis=-1, keepdims=True)",
-                lambda x: np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)))),
+                variant={"softmax": "softmax_whole_batch"}),
     ],
 }
 

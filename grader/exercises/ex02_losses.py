@@ -33,60 +33,57 @@ BINARY_T = rng.integers(0, 2, size=(6,)).astype(np.float64)
 EDGE_Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 
 
-def _xent(y: np.ndarray, t: np.ndarray, per: str = "sample", guard: float = 1e-7) -> float:
-    """Cross-entropy variants: divided ``per`` "sample", "element" or "nothing"."""
-    y, t = np.atleast_2d(y), np.asarray(t)
-    labels = t.reshape(y.shape).argmax(axis=-1) if t.size == y.size else t.reshape(-1)
-    total = -np.sum(np.log(y[np.arange(y.shape[0]), labels] + guard))
-    return total / {"sample": y.shape[0], "element": y.size, "nothing": 1}[per]
-
-
+# Known mistakes: what to tell the learner, and the buggy function in
+# solutions/mistakes/ex02_losses.py whose results on the check's inputs are stored.
 MISTAKES: dict[str, list[Mistake]] = {
     "sum_squared_error": [
         Mistake("sum_squared_error without the 0.5",
                 "sum_squared_error leaves out the factor 0.5 (the book's definition is "
                 "0.5 * sum((y - t)**2), so that its gradient is y - t)",
-                lambda y, t: np.sum((np.asarray(y) - t) ** 2)),
+                variant={"sum_squared_error": "sum_squared_error_without_half"}),
         Mistake("sum_squared_error averaged", "sum_squared_error averages; it is a sum",
-                lambda y, t: 0.5 * np.mean((np.asarray(y) - t) ** 2)),
+                variant={"sum_squared_error": "sum_squared_error_averaged"}),
     ],
     "mean_squared_error": [
         Mistake("mse not averaged over the batch",
                 "mean_squared_error returns one value per sample; take the mean over the batch "
-                "too", lambda y, t: np.mean((np.asarray(y) - t) ** 2, axis=-1)),
+                "too", variant={"mean_squared_error": "mean_squared_error_per_sample"}),
         Mistake("mse summed over features",
                 "mean_squared_error sums over the last axis; Keras' mse takes the mean there",
-                lambda y, t: np.mean(np.sum((np.asarray(y) - t) ** 2, axis=-1))),
+                variant={"mean_squared_error": "mean_squared_error_summed_over_features"}),
         Mistake("mse with 0.5", "mean_squared_error has a factor 0.5; that belongs to "
-                "sum_squared_error only", lambda y, t: 0.5 * np.mean((np.asarray(y) - t) ** 2)),
+                "sum_squared_error only",
+                variant={"mean_squared_error": "mean_squared_error_with_half"}),
     ],
     "binary_cross_entropy": [
         Mistake("binary cross-entropy not averaged",
                 "binary_cross_entropy sums over the elements; take the mean",
-                lambda y, t: -np.sum(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))),
+                variant={"binary_cross_entropy": "binary_cross_entropy_summed"}),
         Mistake("binary cross-entropy without the (1 - t) term",
                 "binary_cross_entropy leaves out (1 - t) * log(1 - y), so targets of 0 cost "
-                "nothing", lambda y, t: -np.mean(t * np.log(y + 1e-7))),
+                "nothing",
+                variant={"binary_cross_entropy": "binary_cross_entropy_without_negatives"}),
         Mistake("binary cross-entropy without the 1e-7 guard",
                 "binary_cross_entropy takes log(0) = -inf when a probability is exactly 0 or 1; "
                 "add 1e-7 inside the logs (or clip y to [1e-7, 1 - 1e-7])",
-                lambda y, t: -np.mean(t * np.log(y) + (1 - t) * np.log(1 - y))),
+                variant={"binary_cross_entropy": "binary_cross_entropy_without_guard"}),
     ],
     "cross_entropy_error": [
         Mistake("cross-entropy not averaged over the batch",
                 "cross_entropy_error sums over the batch; divide by the batch size N so the "
-                "loss does not grow with the batch", lambda y, t: _xent(y, t, per="nothing")),
+                "loss does not grow with the batch",
+                variant={"cross_entropy_error": "cross_entropy_error_summed"}),
         Mistake("cross-entropy averaged over every element",
                 "cross_entropy_error divides by N * C (every element); divide by the batch "
-                "size N only", lambda y, t: _xent(y, t, per="element")),
+                "size N only", variant={"cross_entropy_error": "cross_entropy_error_per_element"}),
         Mistake("cross-entropy only for one-hot labels",
                 "cross_entropy_error works only with one-hot targets; when t holds integer "
                 "labels (shape N), pick y[np.arange(N), t]",
-                lambda y, t: -np.sum(t * np.log(y + 1e-7)) / np.atleast_2d(y).shape[0]),
+                variant={"cross_entropy_error": "cross_entropy_error_one_hot_only"}),
         Mistake("cross-entropy without the 1e-7 guard",
                 "cross_entropy_error takes log(0) = -inf when a probability is exactly 0; "
                 "add 1e-7 inside the log",
-                lambda y, t: _xent(y, t, guard=0.0)),
+                variant={"cross_entropy_error": "cross_entropy_error_without_guard"}),
     ],
 }
 

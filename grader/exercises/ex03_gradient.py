@@ -2,13 +2,14 @@
 
 Every function under test takes a function ``f``. The learner's code gets a grader fixture
 (``grader.runner.fixtures``) living in its own process; the reference solution and the known
-mistakes call the same fixture here. Cases name it with ``Fn("cubic_sum")``.
+mistakes (``solutions/mistakes/ex03_gradient.py``) call the same fixture when their results are
+computed for the store. Cases name it with ``Fn("cubic_sum")``.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,15 +24,13 @@ from grader.checks import (
     Mistake,
     Ref,
     assert_close,
-    numerical_gradient,
+    function_check,
 )
-from grader.checks.kinds import FATAL_KINDS
-from grader.checks.mistakes import RAISED, diagnose, named
+from grader.checks.mistakes import named
 from grader.runner import fixtures
 
 rng = np.random.default_rng(3)
 
-H = 1e-4
 #: Against the reference (same h, same formula) a central difference agrees to rounding; a
 #: forward difference is off by about h f''/2, relatively 1e-5 to 1e-4 on these inputs.
 RTOL, ATOL = 1e-7, 1e-9
@@ -41,7 +40,7 @@ RTOL, ATOL = 1e-7, 1e-9
 class Fn:
     """The grader fixture function ``name``, as an argument of a Case.
 
-    Calling it here calls the fixture (for the reference and the known mistakes); the learner's
+    Calling it calls the fixture (for the reference and the known mistakes); the learner's
     code receives the same function in its own process.
     """
 
@@ -51,114 +50,55 @@ class Fn:
         return getattr(fixtures, self.name)(x)
 
 
-# ------------------------------------------------------------------------- known mistakes
-# Each impl behaves as the buggy learner function would, for any shape of x.
-
-
-def _central(diff: float, h: float) -> float:
-    return diff / (2 * h)
-
-
-def _gradient(f: Callable, x: np.ndarray, *, h: float = H, forward: bool = False,
-              quotient: Callable[[float, float], float] = _central) -> np.ndarray:
-    """A numerical gradient computed here on a copy of ``x``: each element is
-    ``quotient(f(x + h) - f(x - h), h)``, or ``(f(x + h) - f(x)) / h`` if ``forward``."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros(x.shape)
-    for idx in np.ndindex(x.shape):
-        tmp = x[idx]
-        x[idx] = tmp + h
-        plus = f(x)
-        x[idx] = tmp if forward else tmp - h
-        minus = f(x)
-        x[idx] = tmp
-        grad[idx] = (plus - minus) / h if forward else quotient(plus - minus, h)
-    return grad
-
-
-def _gradient_1d_only(f: Callable, x: np.ndarray) -> np.ndarray:
-    """The book's ``_numerical_gradient_no_batch``: ``range(x.size)`` indexes rows of a 2-D x."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for idx in range(x.size):
-        tmp = x[idx]  # IndexError once idx passes the number of rows
-        x[idx] = tmp + H
-        plus = f(x)
-        x[idx] = tmp - H
-        minus = f(x)
-        grad[idx] = (plus - minus) / (2 * H)
-        x[idx] = tmp
-    return grad
-
-
-def _gradient_by_rows(f: Callable, x: np.ndarray) -> np.ndarray:
-    """The book's ch04 ``gradient_2d.py``: f called on one row at a time."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        return _gradient_1d_only(f, x)
-    grad = np.zeros_like(x)
-    for row, xr in enumerate(x):
-        grad[row] = _gradient_1d_only(f, xr)
-    return grad
-
-
-def _descent(f: Callable, init_x: np.ndarray, lr: float = 0.01, step_num: int = 100,
-             sign: float = -1.0, history: bool = False) -> Any:
-    """Gradient descent computed here; with ``history``, also the points before each step."""
-    x = np.array(init_x, dtype=np.float64)
-    visited = []
-    for _ in range(step_num):
-        visited.append(x.copy())
-        x = x + sign * lr * numerical_gradient(f, x, h=H)
-    return (x, np.array(visited)) if history else x
-
-
+# Known mistakes: what to tell the learner, and the buggy function in
+# solutions/mistakes/ex03_gradient.py whose results on the check's inputs are stored.
 MISTAKES: dict[str, list[Mistake]] = {
     "numerical_diff": [
         Mistake("forward difference",
                 "numerical_diff uses the forward difference (f(x + h) - f(x)) / h, whose error is "
                 "about h f''(x) / 2; use the central difference (f(x + h) - f(x - h)) / (2 * h)",
-                lambda f, x: (f(x + H) - f(x)) / H),
+                variant={"numerical_diff": "numerical_diff_forward"}),
         Mistake("h too small",
                 "numerical_diff returns 0: h is far too small (x + 1e-50 == x in floating "
                 "point, the book's rounding-error example); use h = 1e-4",
-                lambda f, x: (f(x + 1e-50) - f(x - 1e-50)) / (2 * 1e-50)),
+                variant={"numerical_diff": "numerical_diff_tiny_h"}),
         Mistake("divided by h",
                 "numerical_diff is twice the derivative: f(x + h) and f(x - h) are 2h apart, so "
-                "divide by 2 * h, not by h", lambda f, x: (f(x + H) - f(x - H)) / H),
+                "divide by 2 * h, not by h",
+                variant={"numerical_diff": "numerical_diff_divided_by_h"}),
         Mistake("2 * h without parentheses",
                 "numerical_diff divides by 2 and then multiplies by h: a / 2 * h is (a / 2) * h; "
                 "write (f(x + h) - f(x - h)) / (2 * h)",
-                lambda f, x: (f(x + H) - f(x - H)) / 2 * H),
+                variant={"numerical_diff": "numerical_diff_times_h"}),
     ],
     "numerical_gradient": [
         Mistake("forward difference",
                 "numerical_gradient uses the forward difference (f(x + h) - f(x)) / h, whose "
                 "error is about h f'' / 2; use the central difference "
                 "(f(x with x[idx] + h) - f(x with x[idx] - h)) / (2 * h)",
-                lambda f, x: _gradient(f, x, forward=True)),
+                variant={"numerical_gradient": "numerical_gradient_forward"}),
         Mistake("h too small",
                 "numerical_gradient returns 0 everywhere: h is far too small (x + 1e-50 == x in "
                 "floating point, the book's rounding-error example); use h = 1e-4",
-                lambda f, x: _gradient(f, x, h=1e-50)),
+                variant={"numerical_gradient": "numerical_gradient_tiny_h"}),
         Mistake("divided by h",
                 "numerical_gradient is twice the gradient: x[idx] + h and x[idx] - h are 2h "
                 "apart, so divide by 2 * h, not by h",
-                lambda f, x: _gradient(f, x, quotient=lambda d, h: d / h)),
+                variant={"numerical_gradient": "numerical_gradient_divided_by_h"}),
         Mistake("2 * h without parentheses",
                 "numerical_gradient divides by 2 and then multiplies by h: a / 2 * h is "
                 "(a / 2) * h; write (fxh1 - fxh2) / (2 * h)",
-                lambda f, x: _gradient(f, x, quotient=lambda d, h: d / 2 * h)),
+                variant={"numerical_gradient": "numerical_gradient_times_h"}),
         Mistake("only 1-D",
                 "numerical_gradient works only for 1-D x: range(x.size) gives row indices of a "
                 "2-D array; loop over every element with np.ndindex(x.shape) (or np.nditer "
                 "with flags=['multi_index'], as the book's common/gradient.py does)",
-                _gradient_1d_only),
+                variant={"numerical_gradient": "numerical_gradient_1d_only"}),
         Mistake("row by row",
                 "numerical_gradient calls f on one row at a time (the book's ch04 "
                 "gradient_2d.py); f is a function of the whole array x: loop over every element "
                 "of x with np.ndindex(x.shape) and call f(x) on all of x",
-                _gradient_by_rows),
+                variant={"numerical_gradient": "numerical_gradient_by_rows"}),
         # Found by the runner's input check rather than by values.
         Mistake("x not restored",
                 "numerical_gradient changes x: x is not restored exactly after each element; "
@@ -168,21 +108,18 @@ MISTAKES: dict[str, list[Mistake]] = {
     "gradient_descent": [
         Mistake("ascends",
                 "gradient_descent climbs: it adds the gradient; step against it, "
-                "x -= lr * grad", lambda f, init_x, lr=0.01, step_num=100:
-                _descent(f, init_x, lr, step_num, sign=1.0)),
+                "x -= lr * grad", variant={"gradient_descent": "gradient_descent_ascends"}),
         Mistake("lr ignored",
                 "gradient_descent ignores its lr argument (it always steps by 0.01 * grad); "
-                "use x -= lr * grad", lambda f, init_x, lr=0.01, step_num=100:
-                _descent(f, init_x, 0.01, step_num)),
+                "use x -= lr * grad", variant={"gradient_descent": "gradient_descent_lr_ignored"}),
         Mistake("step_num ignored",
                 "gradient_descent ignores its step_num argument (it always takes 100 steps); "
-                "loop for _ in range(step_num)", lambda f, init_x, lr=0.01, step_num=100:
-                _descent(f, init_x, lr, 100)),
+                "loop for _ in range(step_num)",
+                variant={"gradient_descent": "gradient_descent_step_num_ignored"}),
         Mistake("returns the history",
                 "gradient_descent returns (x, x_history), as the book's ch04/gradient_method.py "
                 "does for plotting; return the final x only",
-                lambda f, init_x, lr=0.01, step_num=100:
-                _descent(f, init_x, lr, step_num, history=True)),
+                variant={"gradient_descent": "gradient_descent_returns_history"}),
         # Found by the runner's input check rather than by values.
         Mistake("init_x modified",
                 "gradient_descent modifies init_x: x = init_x makes x another name for the same "
@@ -190,7 +127,6 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "x = init_x.copy()"),
     ],
 }
-
 
 
 # ------------------------------------------------------------------------------- checks
@@ -208,55 +144,17 @@ def _ref(func: str, key: str, case: Case) -> Ref:
     return Ref(key, (func, case.args, case.kwargs), compute)
 
 
-def _reference_check(
-    func: str,
-    cases: Sequence[Case],
-    *,
-    name: str,
-    rtol: float = RTOL,
-    atol: float = ATOL,
-    explain: Callable[[Context], CheckFailed | None] | None = None,
-    explain_refs: tuple[Ref, ...] = (),
-) -> Check:
-    """``func`` on every case must match the reference; known mistakes are named.
+def _call_with_fixtures(ctx: Context, func: str, case: Case) -> Any:
+    """Inputs are not checked for modification here: ``_unchanged_input_check`` does that."""
+    return ctx.call(func, *_learner_args(ctx, case.args), what=func, check_inputs=False,
+                    **case.kwargs)
 
-    Inputs are not checked for modification here (``_restores_x`` and ``_keeps_init_x`` do
-    that, for one point). Before known mistakes are looked for, ``explain(ctx)`` may give the
-    reason (using the reference values ``explain_refs``).
-    """
-    refs = tuple(_ref(func, f"{name}/{case.label}", case) for case in cases)
 
-    def run(ctx: Context) -> str:
-        outcomes: list[tuple[tuple, dict, Any, Any]] = []
-        first: CheckFailed | None = None
-        for case, ref in zip(cases, refs, strict=True):
-            expected = ctx.expected(ref)
-            try:
-                got = ctx.call(func, *_learner_args(ctx, case.args), what=func,
-                               check_inputs=False, **case.kwargs)
-            except CheckFailed as failure:
-                if failure.kind in FATAL_KINDS or failure.kind is None:
-                    raise
-                outcomes.append((case.args, case.kwargs, RAISED, expected))
-                first = first or CheckFailed(f"{failure.message} (input: {case.label})",
-                                             kind=failure.kind)
-                continue
-            outcomes.append((case.args, case.kwargs, got, expected))
-            try:
-                assert_close(got, expected, what=f"{func} on {case.label}", rtol=rtol, atol=atol)
-            except CheckFailed as failure:
-                first = first or failure
-        if first is None:
-            return f"matches the reference on {len(cases)} input{'s' * (len(cases) > 1)}"
-        reason = explain(ctx) if explain else None
-        if reason is not None:
-            raise CheckFailed(f"{reason.message}. {first.message}", diagnosis=reason.diagnosis)
-        mistake = diagnose(MISTAKES[func], outcomes, rtol, atol)
-        if mistake is not None:
-            raise CheckFailed(f"{mistake.message}. {first.message}", diagnosis=mistake.name)
-        raise first
-
-    return Check(name=name, points=1, run=run, refs=refs + explain_refs)
+def _reference_check(func: str, cases: Sequence[Case], *, name: str, rtol: float = RTOL,
+                     atol: float = ATOL, **options: Any) -> Check:
+    """``func`` on every case must match the reference; known mistakes are named."""
+    return function_check(func, cases, name=name, rtol=rtol, atol=atol, mistakes=MISTAKES[func],
+                          call=_call_with_fixtures, **options)
 
 
 def _unchanged_input_check(func: str, case: Case, mistake: Mistake, *, name: str,

@@ -1,131 +1,26 @@
 """Checks for ex04: the multiplication and addition layers (the book's layer_naive.py).
 
 Scenarios drive the learner's layers alone on random arrays, and composed as in the book's apple
-and apple-orange examples. A known mistake is a buggy backward rule; its values for a scenario are
-derived by applying that rule to the scenario's fixed inputs. A backward that fails because
-forward kept nothing is recognised from the error it raises.
+and apple-orange examples. A known mistake is a buggy layer in solutions/mistakes/; the results
+of each scenario with it in place are stored. Mistakes that give the same values in a scenario
+are named together (in the apple-orange example, a MulLayer and an AddLayer ignoring dout
+agree). A backward that fails because forward kept nothing is recognised from the error it
+raises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from grader.checks import Api, Check, CheckFailed, Context, Exercise, Mistake, scenario_check
-from grader.checks.compare import close_enough
 
 rng = np.random.default_rng(4)
 
 X, Y, DOUT = (rng.normal(0, 2, size=(3, 4)) for _ in range(3))
 APPLE, APPLE_NUM, ORANGE, ORANGE_NUM, TAX = 100, 2, 150, 3, 1.1
-
-Rule = Callable[[Any, Any, Any], tuple[Any, Any]]
-"""A layer's backward rule: (x, y, dout) -> (dx, dy)."""
-
-
-def mul_rule(x: Any, y: Any, d: Any) -> tuple[Any, Any]:
-    return d * y, d * x
-
-
-def mul_swapped(x: Any, y: Any, d: Any) -> tuple[Any, Any]:
-    return d * x, d * y
-
-
-def mul_no_dout(x: Any, y: Any, d: Any) -> tuple[Any, Any]:
-    return y, x
-
-
-def add_rule(x: Any, y: Any, d: Any) -> tuple[Any, Any]:
-    return d, d
-
-
-def add_no_dout(x: Any, y: Any, d: Any) -> tuple[Any, Any]:
-    return 1, 1
-
-
-add_as_mul = mul_rule
-
-
-def _apple(mul: Rule = mul_rule, add: Rule = add_rule) -> dict[str, Any]:
-    """The book's buy_apple.py with the backward rule ``mul``: what it prints."""
-    apple_price = APPLE * APPLE_NUM
-    dapple_price, dtax = mul(apple_price, TAX, 1)
-    dapple, dapple_num = mul(APPLE, APPLE_NUM, dapple_price)
-    return {"price": apple_price * TAX, "dapple": dapple, "dapple_num": dapple_num, "dtax": dtax}
-
-
-def _apple_orange(mul: Rule = mul_rule, add: Rule = add_rule) -> dict[str, Any]:
-    """The book's buy_apple_orange.py with the backward rules ``mul`` and ``add``."""
-    apple_price, orange_price = APPLE * APPLE_NUM, ORANGE * ORANGE_NUM
-    dall_price, dtax = mul(apple_price + orange_price, TAX, 1)
-    dapple_price, dorange_price = add(apple_price, orange_price, dall_price)
-    dorange, dorange_num = mul(ORANGE, ORANGE_NUM, dorange_price)
-    dapple, dapple_num = mul(APPLE, APPLE_NUM, dapple_price)
-    return {"price": (apple_price + orange_price) * TAX, "dapple_num": dapple_num,
-            "dapple": dapple, "dorange": dorange, "dorange_num": dorange_num, "dtax": dtax}
-
-
-def _mul_alone(mul: Rule = mul_rule, add: Rule = add_rule) -> dict[str, Any]:
-    """Gradients of one MulLayer on the arrays (``mul_backward``) with the rule ``mul``."""
-    dx, dy = mul(X, Y, DOUT)
-    return {"dx": dx, "dy": dy}
-
-
-def _add_alone(mul: Rule = mul_rule, add: Rule = add_rule) -> dict[str, Any]:
-    """Gradients of one AddLayer on the arrays (``add_backward``) with the rule ``add``."""
-    dx, dy = add(X, Y, DOUT)
-    return {"dx": dx, "dy": dy}
-
-
-#: Known mistakes of each layer's backward: name, what to tell the learner, the buggy rule.
-BACKWARD_MISTAKES: dict[str, list[tuple[str, str, dict[str, Rule]]]] = {
-    "MulLayer": [
-        ("backward swapped",
-         "MulLayer.backward returns (dout * x, dout * y): the inputs must swap, since "
-         "d(xy)/dx = y; return (dout * self.y, dout * self.x)", {"mul": mul_swapped}),
-        ("dout ignored",
-         "MulLayer.backward returns (y, x) without dout: by the chain rule the local "
-         "derivatives y and x are multiplied by the upstream gradient; return "
-         "(dout * self.y, dout * self.x)", {"mul": mul_no_dout}),
-    ],
-    "AddLayer": [
-        ("dout ignored",
-         "AddLayer.backward returns (1, 1), the local derivatives alone; by the chain rule "
-         "they are multiplied by the upstream gradient: return (dout, dout)",
-         {"add": add_no_dout}),
-        ("backward of a product",
-         "AddLayer.backward returns (dout * y, dout * x), the multiplication layer's rule; for "
-         "z = x + y both local derivatives are 1: return (dout, dout)", {"add": add_as_mul}),
-    ],
-}
-
-
-def _mistakes(model: Callable[..., dict[str, Any]], *classes: str) -> list[Mistake]:
-    """The backward mistakes of ``classes``, derived for the scenario that ``model`` computes.
-
-    Mistakes that give the same values in this scenario are merged into one that names both
-    (in the book's apple-orange example, a MulLayer and an AddLayer ignoring dout agree).
-    """
-    found: list[tuple[dict[str, Any], list[str], list[str]]] = []
-    for cls in classes:
-        for name, message, rule in BACKWARD_MISTAKES[cls]:
-            values = model(**rule)
-            same = next((f for f in found if close_enough(values, f[0], 1e-12, 0.0)), None)
-            if same is None:
-                found.append((values, [name], [message]))
-            else:
-                same[1].append(name)
-                same[2].append(message)
-    return [Mistake(" or ".join(dict.fromkeys(names)),
-                    messages[0] if len(messages) == 1 else
-                    "one of these (the checks of each layer alone say which): "
-                    + "; or ".join(messages),
-                    derive=lambda expected, values=values: values)
-            for values, names, messages in found]
-
 
 #: Recognised from the error backward raises (see _forward_keeps_inputs).
 FORWARD_KEEPS_NOTHING = Mistake(
@@ -133,9 +28,30 @@ FORWARD_KEEPS_NOTHING = Mistake(
     "MulLayer.backward fails because forward did not keep its inputs: in forward, store them "
     "with self.x = x and self.y = y, then use self.x and self.y in backward")
 
+#: Known mistakes of each layer's backward: what to tell the learner, and the buggy class in
+#: solutions/mistakes/ex04_layer_naive.py whose results in each scenario are stored.
 MISTAKES: dict[str, list[Mistake]] = {
-    "MulLayer": [*_mistakes(_mul_alone, "MulLayer"), FORWARD_KEEPS_NOTHING],
-    "AddLayer": _mistakes(_add_alone, "AddLayer"),
+    "MulLayer": [
+        Mistake("backward swapped",
+                "MulLayer.backward returns (dout * x, dout * y): the inputs must swap, since "
+                "d(xy)/dx = y; return (dout * self.y, dout * self.x)",
+                variant={"MulLayer": "MulLayerSwapped"}),
+        Mistake("dout ignored",
+                "MulLayer.backward returns (y, x) without dout: by the chain rule the local "
+                "derivatives y and x are multiplied by the upstream gradient; return "
+                "(dout * self.y, dout * self.x)", variant={"MulLayer": "MulLayerWithoutDout"}),
+        FORWARD_KEEPS_NOTHING,
+    ],
+    "AddLayer": [
+        Mistake("dout ignored",
+                "AddLayer.backward returns (1, 1), the local derivatives alone; by the chain rule "
+                "they are multiplied by the upstream gradient: return (dout, dout)",
+                variant={"AddLayer": "AddLayerWithoutDout"}),
+        Mistake("backward of a product",
+                "AddLayer.backward returns (dout * y, dout * x), the multiplication layer's rule; "
+                "for z = x + y both local derivatives are 1: return (dout, dout)",
+                variant={"AddLayer": "AddLayerAsProduct"}),
+    ],
 }
 
 
@@ -239,7 +155,7 @@ EXERCISE = Exercise(
             mistakes=MISTAKES["MulLayer"])),
         _forward_keeps_inputs(scenario_check(
             "MulLayer reproduces the book's apple example (220; 2.2, 110, 200)", buy_apple,
-            inputs=INPUTS, mistakes=_mistakes(_apple, "MulLayer"))),
+            inputs=INPUTS, mistakes=MISTAKES["MulLayer"])),
         scenario_check("AddLayer forward returns x + y (numbers and arrays)", add_forward,
                        inputs=INPUTS),
         scenario_check("AddLayer backward returns (dout, dout)", add_backward, inputs=INPUTS,
@@ -247,6 +163,6 @@ EXERCISE = Exercise(
         _forward_keeps_inputs(scenario_check(
             "MulLayer and AddLayer reproduce the book's apple-orange example "
             "(715; 110, 2.2, 3.3, 165, 650)", buy_apple_orange, inputs=INPUTS,
-            mistakes=_mistakes(_apple_orange, "MulLayer", "AddLayer"))),
+            mistakes=MISTAKES["MulLayer"] + MISTAKES["AddLayer"])),
     ),
 )

@@ -59,9 +59,10 @@ MAX_REL_ERROR = 1e-6
 #: The loss's 1e-7 guard moves its numerical gradient by about 1e-7 / (2 y_t) relative.
 SOFTMAX_MAX_REL_ERROR = 1e-5
 
-# Known mistakes, as data: what the buggy code gives and what to tell the learner. Mistakes of
-# scenario checks derive the buggy values from the reference's; "no flattening" and "one-hot
-# only" make the learner's code raise, and are named by the probes below.
+# Known mistakes, as data: what the buggy code gives and what to tell the learner. Most derive
+# the buggy values from the reference's; the buggy Sigmoid is a class in solutions/mistakes/
+# whose results are stored; "no flattening" and "one-hot only" make the learner's code raise,
+# and are named by the probes below.
 MISTAKES: dict[str, list[Mistake]] = {
     "Relu": [
         Mistake("Relu backward without the mask",
@@ -74,7 +75,7 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "Sigmoid.backward computes dout * x * (1 - x) with the forward input x; the "
                 "formula takes the forward output y = sigmoid(x): keep self.out = y in forward "
                 "and return dout * self.out * (1 - self.out)",
-                derive=lambda e: {"dx": SIGMOID_DOUT * SIGMOID_X * (1 - SIGMOID_X)}),
+                variant={"Sigmoid": "SigmoidBackwardOnInput"}),
     ],
     "Affine": [
         Mistake("db not summed",
@@ -89,7 +90,7 @@ MISTAKES: dict[str, list[Mistake]] = {
         Mistake("db summed over every axis",
                 "db is summed over every axis into one number; sum over the batch only, "
                 "np.sum(dout, axis=0), which has the shape of b",
-                derive=lambda e: {"db": np.sum(AFFINE_DOUT)}),
+                derive=lambda e: {"db": np.sum(e["db"])}),
         Mistake("dW transposed",
                 "dW is transposed (dout^T x has shape (M, D)); dW must have the shape of W, "
                 "(D, M): use self.dW = np.dot(self.x.T, dout)",

@@ -7,8 +7,9 @@ whose layers hold copies of ``params`` ignores such writes and fails those check
 so (``_shares_params``). The initial weights are checked by their statistics instead.
 
 Known mistakes of the initialisation and of the in-place updates are recognised from what the
-learner's network does (their ``Mistake`` carries the message only); the others are ``derive``
-mistakes of scenario checks.
+learner's network does (their ``Mistake`` carries the message only); the others are mistakes of
+scenario checks, ``derive``d from the reference's results or, for a softmax in predict, a buggy
+network in ``solutions/mistakes/`` whose results are stored.
 """
 
 from __future__ import annotations
@@ -79,11 +80,6 @@ OTHER_STD = 0.1  # a weight_init_std passed explicitly
 SIGMAS = 5.0
 MIN_SIZE_FOR_KURTOSIS = 10_000
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
-
-
 INIT = {
     m.name: m
     for m in (
@@ -138,7 +134,7 @@ MISTAKES: dict[str, list[Mistake]] = {
         Mistake("predict returns probabilities",
                 "predict applies the softmax: it must return the scores of the last Affine "
                 "layer; the softmax belongs to SoftmaxWithLoss, used by loss",
-                derive=lambda e: {"predict(x)": _softmax(e["predict(x)"])}),
+                variant={"TwoLayerNet": "TwoLayerNetPredictsProbabilities"}),
         Mistake("ReLU after the last layer",
                 "predict applies ReLU after the last Affine layer, so no score can be negative: "
                 "the layers are Affine1, Relu1, Affine2 only",

@@ -43,6 +43,7 @@ from grader.checks import (
     ReferenceApi,
     function_check,
 )
+from grader.checks.compare import float_array
 from grader.runner.limits import Limits
 
 # ------------------------------------------------------------------------------ the budgets
@@ -87,40 +88,42 @@ TOTAL_CASES = (
     Case("50 samples, batch 100, 7 epochs (batch larger than the data)", (50, 100, 7)),
 )
 
-# Known mistakes. For iterations_per_epoch and total_iterations, what the buggy code computes;
-# for train, which facts of the runs (see _probe_facts and _main_facts) the buggy loop changes.
+# Known mistakes. For iterations_per_epoch and total_iterations, a buggy function in
+# solutions/mistakes/ex08_training.py whose results are stored; for train, which facts of the
+# runs (see _probe_facts and _main_facts) the buggy loop changes.
 MISTAKES: dict[str, list[Mistake]] = {
     "iterations_per_epoch": [
         Mistake("integer division",
                 "iterations_per_epoch uses integer division (//): 1000 samples in batches of 300 "
                 "make 3.33 iterations per epoch, not 3; use max(train_size / batch_size, 1)",
-                lambda n, b: max(n // b, 1)),
+                variant={"iterations_per_epoch": "iterations_per_epoch_floored"}),
         Mistake("rounded up",
                 "iterations_per_epoch rounds up to whole batches; it is the exact ratio "
                 "max(train_size / batch_size, 1), a float when the batch size does not divide "
-                "the training set", lambda n, b: max(math.ceil(n / b), 1)),
+                "the training set",
+                variant={"iterations_per_epoch": "iterations_per_epoch_rounded_up"}),
         Mistake("no minimum of 1",
                 "iterations_per_epoch gives less than 1 when the batch is larger than the "
                 "training set; an epoch is at least one iteration: max(train_size / batch_size, 1)",
-                lambda n, b: n / b),
+                variant={"iterations_per_epoch": "iterations_per_epoch_without_minimum"}),
     ],
     "total_iterations": [
         Mistake("epochs ignored",
                 "total_iterations returns the iterations of one epoch; multiply by epochs",
-                lambda n, b, e: max(n / b, 1)),
+                variant={"total_iterations": "total_iterations_of_one_epoch"}),
         Mistake("batch size ignored",
                 "total_iterations counts samples (epochs * train_size), not weight updates: one "
                 "update uses a whole batch, so divide by batch_size (with at least 1 iteration "
-                "per epoch)", lambda n, b, e: e * n),
+                "per epoch)", variant={"total_iterations": "total_iterations_of_samples"}),
         Mistake("no minimum of 1 per epoch",
                 "total_iterations gives less than one iteration per epoch when the batch is "
                 "larger than the training set; use iterations_per_epoch, which is at least 1",
-                lambda n, b, e: int(e * n / b)),
+                variant={"total_iterations": "total_iterations_without_minimum"}),
         Mistake("rounded before multiplying",
                 "total_iterations rounds the iterations per epoch down before multiplying "
                 "(2.5 per epoch makes 5 updates in 2 epochs, not 4); compute "
                 "int(epochs * iterations_per_epoch(train_size, batch_size))",
-                lambda n, b, e: max(n // b, 1) * e),
+                variant={"total_iterations": "total_iterations_floored_first"}),
     ],
     "train": [
         Mistake("loss of the whole training set",
@@ -311,12 +314,6 @@ def _train(api: Api, network: Any, optimizer: Any, data: tuple, iters: int, batc
     return _history(value, iters)
 
 
-def _cross_entropy(scores: np.ndarray, labels: np.ndarray) -> float:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-np.mean(log_p[np.arange(len(labels)), labels]))
-
-
 def _probe_facts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     """Facts of the probe runs, and details for messages.
 
@@ -333,11 +330,12 @@ def _probe_facts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     x_train, t_train = x[:PROBE_TRAIN], predicted[:PROBE_TRAIN]  # accuracy exactly 1
     x_test, t_test = x[PROBE_TRAIN:], (predicted[PROBE_TRAIN:] + 1) % 10  # exactly 0
     probe = (x_train, t_train, x_test, t_test)
+    whole = float_array(api.call(network, "loss", x_train, t_train), what="TwoLayerNet.loss",
+                        shape=())  # of the whole training set, by the network's own loss
     api.call(api.fixture("seed_numpy"), None, 0)
     first = _train(api, network, frozen, probe, PROBE_ITERS, PROBE_BATCH, seed=0)
     after = _params(api, network)
     losses = first["train_loss"]
-    whole = _cross_entropy(_scores(before, x_train), t_train)
     runs = {(numpy_seed, seed): _seed_run(api, probe, numpy_seed, seed)
             for numpy_seed, seed in ((0, 0), (0, 1), (1, 0))}
     facts = {

@@ -2,16 +2,17 @@
 
 A Keras model cannot cross the runner's pipe, so everything about a model is asked of it in the
 learner's process: its structure as plain data (fixture ``describe_model``), the reference
-gradient norms by an independent ``tf.GradientTape`` computation (fixture
-``dense_kernel_gradient_norms``), its weights, its predictions. TensorFlow is never imported
-here: the grader's process only compares plain values.
+gradient norms by an independent ``tf.GradientTape`` computation (fixtures
+``dense_kernel_gradient_norms`` and ``dense_gradient_summaries``), its predictions. TensorFlow
+is never imported here: the grader's process only compares plain values.
 
 * **Structure** of ``build_deep_model("sigmoid")`` and ``build_deep_model("relu",
   hidden_units=(32, 16), optimizer="adam")``, compared with the reference solution's (stored).
 * **Gradient norms** of ``layer_gradient_norms`` on models the grader builds itself (so that a
   faulty ``build_deep_model`` costs no points here), against the fixture's computation on the
-  same model and batch; a NumPy forward and backward pass over the model's weights predicts what
-  the known mistakes return (bias gradients, squared or L1 norms, a summed loss...).
+  same model and batch; the fixture's other summaries of the gradients (of the biases, L1
+  norms...) predict what the known mistakes return (bias gradients, squared or L1 norms, a
+  summed loss...).
 * **The finding**, on the learner's own models, seeded: the first-to-last gradient-norm ratio
   is tiny with sigmoid and not with relu, and after one epoch of SGD on 3,000 MNIST images the
   relu model is far more accurate than the sigmoid one. Float results of TensorFlow vary
@@ -103,8 +104,8 @@ def _plain(value: Any) -> Any:
 # ------------------------------------------------------------------------------ mistakes
 
 # build_deep_model's mistakes say which facts of the structure (see _structure_facts) change;
-# layer_gradient_norms' mistakes what the buggy function returns, from the NumPy pass
-# (see _norm_outcomes: kernel and bias gradient norms, L1 norms, batch size).
+# layer_gradient_norms' mistakes what the buggy function returns, from the fixture's summaries
+# of the gradients (see _norm_outcomes: kernel and bias gradient norms, L1 norms, batch size).
 MISTAKES: dict[str, list[Mistake]] = {
     "build_deep_model": [
         Mistake("activation ignored",
@@ -303,53 +304,14 @@ def _grader_model(api: Api, activation: str, units: tuple[int, ...]) -> Any:
     return api.ref(_keras(api, "keras", "Sequential"), None, layers)
 
 
-def _numpy_gradients(weights: list[np.ndarray], activation: str, x: np.ndarray,
-                     y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """d mean cross-entropy / d (kernel, bias) of every Dense layer, by NumPy in float64."""
-    kernels, biases = weights[0::2], weights[1::2]
-    h = x.reshape(len(x), -1).astype(np.float64)
-    inputs, outs = [], []
-    for i, (w, b) in enumerate(zip(kernels, biases, strict=True)):
-        inputs.append(h)
-        z = h @ w + b
-        if i == len(kernels) - 1:
-            z = z - z.max(axis=1, keepdims=True)
-            h = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        elif activation == "sigmoid":
-            h = 1 / (1 + np.exp(-z))
-        else:
-            h = np.maximum(z, 0)
-        outs.append(h)
-    dz = outs[-1].copy()
-    dz[np.arange(len(y)), y] -= 1
-    dz /= len(y)
-    d_kernels, d_biases = [], []
-    for i in range(len(kernels) - 1, -1, -1):
-        d_kernels.insert(0, inputs[i].T @ dz)
-        d_biases.insert(0, dz.sum(axis=0))
-        if i:
-            dh = dz @ kernels[i].T
-            dz = dh * (outs[i - 1] * (1 - outs[i - 1]) if activation == "sigmoid"
-                       else (outs[i - 1] > 0))
-    return d_kernels, d_biases
-
-
 def _norm_outcomes(api: Api, activation: str, units: tuple[int, ...]) -> tuple[Any, dict]:
     """The learner's norms for a grader model, and what the truth and the mistakes need."""
     data = _mnist()
     x, y = data["x_train"][:NORM_BATCH], data["y_train"][:NORM_BATCH]
     model = _grader_model(api, activation, units)
-    truth = api.call(api.fixture("dense_kernel_gradient_norms"), None, model, x, y)
-    weights = [np.asarray(w, dtype=np.float64) for w in api.call(model, "get_weights")]
-    d_kernels, d_biases = _numpy_gradients(weights, activation, x, y)
-    expected = {
-        "norms": [float(v) for v in truth],
-        "bias_norms": [float(np.linalg.norm(g)) for g in d_biases],
-        "l1_norms": [float(np.abs(g).sum()) for g in d_kernels],
-        "mean_abs": [float(np.abs(g).mean()) for g in d_kernels],
-        "numpy_norms": [float(np.linalg.norm(g)) for g in d_kernels],
-        "batch": NORM_BATCH,
-    }
+    summaries = api.call(api.fixture("dense_gradient_summaries"), None, model, x, y)
+    expected = {key: [float(v) for v in values] for key, values in summaries.items()}
+    expected["batch"] = NORM_BATCH
     # Whatever the learner returns (floats, tensors, a list of tensors), as a float array.
     result = api.ref("layer_gradient_norms", None, model, x, y)
     try:
@@ -379,14 +341,11 @@ def _norms_check() -> Check:
             shown = np.array2string(np.asarray(got), precision=4) if np.ndim(got) else str(got)
             detail = (f"{what}, it returned {shown}; tf.GradientTape gives "
                       f"{np.array2string(np.asarray(expected['norms']), precision=4)}")
-            if close_enough(np.asarray(expected["numpy_norms"]), np.asarray(expected["norms"]),
-                            1e-3, 0.0):  # the NumPy pass agrees: it can name a mistake
-                for mistake in MISTAKES["layer_gradient_norms"]:
-                    predicted = np.asarray(mistake.derive(expected)["norms"])
-                    if np.shape(got) == predicted.shape and close_enough(
-                            np.asarray(got), predicted, RTOL, 0.0):
-                        raise CheckFailed(f"{mistake.message}. {detail}",
-                                          diagnosis=mistake.name)
+            for mistake in MISTAKES["layer_gradient_norms"]:
+                predicted = np.asarray(mistake.derive(expected)["norms"])
+                if np.shape(got) == predicted.shape and close_enough(
+                        np.asarray(got), predicted, RTOL, 0.0):
+                    raise CheckFailed(f"{mistake.message}. {detail}", diagnosis=mistake.name)
             if np.shape(got) != (n,):
                 raise CheckFailed(f"layer_gradient_norms must return {n} values, one per "
                                   f"Dense layer: {detail}")

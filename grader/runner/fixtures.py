@@ -110,17 +110,31 @@ def describe_model(model):
 def dense_kernel_gradient_norms(model, x, y):
     """L2 norms of d loss / d kernel of every Dense layer (first first), by tf.GradientTape.
 
-    The loss is the model's compiled loss if it has one, else sparse categorical
-    cross-entropy; computed independently of the learner's layer_gradient_norms.
+    Computed independently of the learner's layer_gradient_norms (see dense_gradient_summaries).
+    """
+    return dense_gradient_summaries(model, x, y)["norms"]
+
+
+def dense_gradient_summaries(model, x, y):
+    """Summaries of the gradients of every Dense layer (first first), by tf.GradientTape.
+
+    The loss is the sparse categorical cross-entropy of ``model(x, training=True)``, averaged
+    over the batch. Returns lists of floats: ``norms`` (L2 norms of d loss / d kernel),
+    ``bias_norms`` (of d loss / d bias), ``l1_norms`` and ``mean_abs`` (of d loss / d kernel).
     """
     import keras
     import tensorflow as tf
 
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    kernels = [layer.kernel for layer in dense]
+    kernels, biases = [layer.kernel for layer in dense], [layer.bias for layer in dense]
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     x = tf.convert_to_tensor(x, dtype=tf.float32)
     with tf.GradientTape() as tape:
         loss = loss_fn(y, model(x, training=True))
-    grads = tape.gradient(loss, kernels)
-    return [float(tf.norm(g).numpy()) for g in grads]
+    d_kernels, d_biases = tape.gradient(loss, (kernels, biases))
+    return {
+        "norms": [float(tf.norm(g).numpy()) for g in d_kernels],
+        "bias_norms": [float(tf.norm(g).numpy()) for g in d_biases],
+        "l1_norms": [float(tf.reduce_sum(tf.abs(g)).numpy()) for g in d_kernels],
+        "mean_abs": [float(tf.reduce_mean(tf.abs(g)).numpy()) for g in d_kernels],
+    }
