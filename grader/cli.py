@@ -261,7 +261,8 @@ def _exercise_list(text: str | None) -> list[str]:
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default=True, help="students graded at the same time")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-              help="seconds one call of a student's code may take [default: per exercise]")
+              help="seconds one call of a student's code may take [default: per exercise; "
+                   "training exercises keep their own longer budget]")
 @click.option("--hidden", is_flag=True, help="add the hidden checks (needs --seed)")
 @click.option("--seed", envvar="BACKPROP_LAB_SEED", default=None,
               help="secret seed of the hidden checks (or $BACKPROP_LAB_SEED)")

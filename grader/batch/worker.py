@@ -16,6 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.checks.base import Exercise
+from grader.engine import with_timeout
+from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox
 
 
@@ -60,22 +63,38 @@ def init_worker() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the batch process dies
 
 
-_prepared: dict[tuple, tuple] = {}
+#: What a worker loads once and reuses for every task: the stored reference values, the live
+#: solutions, and each exercise prepared with its hidden checks.
+_cache: dict[object, object] = {}
 
 
 def _exercise_and_oracle(task: Task):
     """The exercise to grade (with hidden checks when asked) and its reference values."""
+    from grader.expected import LiveOracle, StoredOracle
     from grader.registry import load
 
     exercise = load(task.exercise)
+    stored = _cache.setdefault("stored", StoredOracle())
     if task.hidden is None:
-        return exercise, None
+        return exercise, stored
     key = (task.exercise, task.hidden)
-    if key not in _prepared:
+    if key not in _cache:
         from grader.hidden import prepare
 
-        _prepared[key] = prepare(exercise, task.hidden.solutions, task.hidden.seed)
-    return _prepared[key]
+        live = _cache.setdefault(("live", task.hidden.solutions),
+                                 LiveOracle(task.hidden.solutions))
+        _cache[key] = prepare(exercise, task.hidden.solutions, task.hidden.seed,
+                              public=stored, live=live)
+    return _cache[key]
+
+
+def limits_for(exercise: Exercise, timeout: float | None) -> Limits:
+    """The exercise's limits with the batch's ``--timeout`` per call; an exercise that sets a
+    longer budget of its own (training: ex08 to ex10) keeps it."""
+    own = exercise.limits or Limits()
+    if timeout is None:
+        return own
+    return with_timeout(own, max(timeout, own.call_timeout) if exercise.limits else timeout)
 
 
 def grade_task(task: Task) -> str:
@@ -92,15 +111,14 @@ def grade_task(task: Task) -> str:
 
 
 def _grade(task: Task) -> str:
-    from grader.engine import failed_result, grade_submission, with_timeout
+    from grader.engine import failed_result, grade_submission
     from grader.result import ExerciseResult
-    from grader.runner.limits import Limits
     from grader.runner.submission import SubmissionError, locate
 
     start = time.monotonic()
     try:
         exercise, oracle = _exercise_and_oracle(task)
-        limits = with_timeout(exercise.limits or Limits(), task.timeout)
+        limits = limits_for(exercise, task.timeout)
         try:
             submission = locate(task.folder, exercise.module)
         except SubmissionError:
