@@ -172,6 +172,22 @@ def test_stored_values_match_the_solutions():
     assert stale(all_exercises(), SOLUTIONS) == []
 
 
+@pytest.mark.parametrize(("drift", "new_value", "is_stale"), [
+    (0.0, "0.47", True), (0.25, "0.47", False), (0.25, "0.9", True)])
+def test_a_stored_figure_may_drift_only_as_far_as_its_ref_allows(tmp_path, drift, new_value,
+                                                                  is_stale):
+    ref = Ref("figure", "inputs", lambda solution: solution.figure(), drift=drift)
+    exercise = Exercise("ex99", "ex99_figure", "demo",
+                        checks=(Check("c", 1, lambda ctx: "ok", refs=(ref,)),))
+    (tmp_path / "ex99_figure.py").write_text("def figure():\n    return 0.46\n")
+    build([exercise], tmp_path, tmp_path / "store")
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "ex99_figure.py").write_text(f"def figure():\n    return {new_value}\n")
+    problems = stale([exercise], later, tmp_path / "store")
+    assert bool(problems) == is_stale, problems
+
+
 def test_stored_oracle_rejects_values_made_from_other_inputs(tmp_path):
     ref = Ref("double/a", np.arange(3.0), lambda solution: solution.double(np.arange(3.0)))
     exercise = Exercise("ex99", "ex99_demo", "demo",

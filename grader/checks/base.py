@@ -20,12 +20,15 @@ class Ref:
     """A value the reference solution produces, stored ahead of time for public checks.
 
     ``key`` is unique within its exercise; ``inputs`` are hashed so that a stored value made
-    from other inputs is detected; ``compute(solution_module)`` produces the value.
+    from other inputs is detected; ``compute(solution_module)`` produces the value. ``drift``
+    is the relative difference tolerated between the stored value and a fresh computation, for
+    figures that only appear in messages and move with library versions (0: exactly equal).
     """
 
     key: str
     inputs: Any
     compute: Callable[[ModuleType], Any]
+    drift: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -389,7 +389,9 @@ def _reference_finding(solution: Any) -> dict[str, dict[str, float]]:
     return {a: {k: float(f"{v:.2g}") for k, v in d.items()} for a, d in found.items()}
 
 
-FINDING_REF = Ref("build_deep_model finding", FINDING_INPUTS, _reference_finding)
+#: The figures move a little with TensorFlow's version (relu accuracy 0.46 or 0.47), and the
+#: judges' thresholds sit far from them: a fresh computation within 25% still matches the store.
+FINDING_REF = Ref("build_deep_model finding", FINDING_INPUTS, _reference_finding, drift=0.25)
 def _learner_finding(ctx: Context) -> dict[str, dict[str, float]]:
     """The learner's experiment run once per grading (two checks read it)."""
     return ctx.once("finding", lambda: _finding(LearnerApi(ctx)))
