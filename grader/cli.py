@@ -126,9 +126,8 @@ def _emit(results, output_format: str, single: bool) -> int:
 
 
 def _grade(exercise_ids: list[str], path: Path, timeout: float | None, skip_missing: bool):
-    from grader.engine import grade_path, with_timeout
+    from grader.engine import grade_path, ungraded_result, with_timeout
     from grader.expected import StoreError
-    from grader.result import ExerciseResult
     from grader.runner.limits import Limits
     from grader.runner.submission import SubmissionError
 
@@ -141,19 +140,10 @@ def _grade(exercise_ids: list[str], path: Path, timeout: float | None, skip_miss
         except SubmissionError as error:
             if not skip_missing:
                 raise click.UsageError(str(error)) from None
-            missing = ExerciseResult(exercise.id, exercise.title, "", error=str(error))
-            missing.checks = []
-            results.append(_all_failed(exercise, missing, str(error)))
+            results.append(ungraded_result(exercise, str(error)))
         except StoreError as error:
             raise click.ClickException(f"grader error: {error}") from None
     return results
-
-
-def _all_failed(exercise, result, message: str):
-    from grader.engine import failed_result
-
-    result.checks = [failed_result(check, message) for check in exercise.checks if not check.hidden]
-    return result
 
 
 class ExerciseGroup(click.Group):

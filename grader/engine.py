@@ -39,6 +39,16 @@ def failed_result(
     )
 
 
+def ungraded_result(exercise: Exercise, message: str, include_hidden: bool = False
+                    ) -> ExerciseResult:
+    """The result of ``exercise`` when nothing could be graded (a missing file, a bad entry):
+    every check failed with ``message``, which is also the result's ``error``."""
+    result = ExerciseResult(exercise.id, exercise.title, "", error=message)
+    result.checks = [failed_result(c, message) for c in exercise.checks
+                     if include_hidden or not c.hidden]
+    return result
+
+
 #: Runner error kinds that mean the learner's process hung or died, and what they count as.
 _FAULTS = {"timeout": "timeout", "crashed": "crashed", "memory": "crashed"}
 

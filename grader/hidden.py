@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,6 +22,7 @@ import numpy as np
 
 from grader.checks.base import Check, Exercise, Oracle, Ref
 from grader.expected import LiveOracle, StoredOracle
+from grader.fileimport import import_file
 
 #: Every hidden check's name starts with this.
 PREFIX = "hidden: "
@@ -58,26 +57,13 @@ def _hidden_folder(solutions_dir: Path) -> Path:
     return folder
 
 
-_loaded: dict[Path, ModuleType] = {}
-
-
 def _load(path: Path) -> ModuleType:
     """The module at ``path``, imported once under a private name (not through sys.path)."""
-    path = path.resolve()
-    if path not in _loaded:
-        tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]
-        name = f"_backprop_lab_hidden_{path.stem}_{tag}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses and pickling look modules up here
-        try:
-            spec.loader.exec_module(module)
-        except Exception as error:  # a syntax error, a failed import...
-            del sys.modules[name]
-            raise HiddenChecksError(f"cannot load hidden checks {path}: "
-                                    f"{_describe(error)}") from None
-        _loaded[path] = module
-    return _loaded[path]
+    try:
+        return import_file(path, "_backprop_lab_hidden")
+    except Exception as error:  # a syntax error, a failed import...
+        raise HiddenChecksError(f"cannot load hidden checks {path.resolve()}: "
+                                f"{_describe(error)}") from None
 
 
 def _validated(checks: Any, path: Path) -> tuple[Check, ...]:

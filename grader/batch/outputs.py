@@ -22,7 +22,7 @@ from pathlib import Path
 import grader
 from grader.batch.entries import Entry
 from grader.batch.gradebook import Gradebook
-from grader.engine import failed_result, prerequisite_note
+from grader.engine import prerequisite_note, ungraded_result
 from grader.formats.gradescope import gradescope
 from grader.formats.html import html
 from grader.formats.junit import junit
@@ -53,14 +53,6 @@ def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-def _missing(exercise_id: str, message: str) -> ExerciseResult:
-    """A result for an exercise that was never graded for this student."""
-    exercise = load(exercise_id)
-    result = ExerciseResult(exercise.id, exercise.title, "", error=message)
-    result.checks = [failed_result(c, message) for c in exercise.checks if not c.hidden]
-    return result
-
-
 def _with_prerequisite_notes(results: dict[str, ExerciseResult]) -> None:
     """Say, before an exercise's checks, which exercise it builds on falls short."""
     for exercise_id, result in results.items():
@@ -83,11 +75,11 @@ def student_results(book: Gradebook, entries: list[Entry],
     for entry in entries:
         if entry.problem:
             message = f"your submission could not be graded: {entry.problem}"
-            table[entry.student] = {e: _missing(e, message) for e in exercises}
+            table[entry.student] = {e: ungraded_result(load(e), message) for e in exercises}
             continue
         mine = graded.get(entry.student, {})
         results = {
-            exercise: mine.get(exercise) or _missing(exercise, NOT_GRADED)
+            exercise: mine.get(exercise) or ungraded_result(load(exercise), NOT_GRADED)
             for exercise in exercises
         }
         _with_prerequisite_notes(results)

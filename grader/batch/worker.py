@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks.base import Exercise
-from grader.engine import with_timeout
+from grader.engine import ungraded_result, with_timeout
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox
 
@@ -111,8 +111,7 @@ def grade_task(task: Task) -> str:
 
 
 def _grade(task: Task) -> str:
-    from grader.engine import failed_result, grade_submission
-    from grader.result import ExerciseResult
+    from grader.engine import grade_submission
     from grader.runner.submission import SubmissionError, locate
 
     start = time.monotonic()
@@ -122,10 +121,10 @@ def _grade(task: Task) -> str:
         try:
             submission = locate(task.folder, exercise.module)
         except SubmissionError:
-            message = f"{exercise.module}.py (or .ipynb) is missing from the submission"
-            result = ExerciseResult(exercise.id, exercise.title, "", error=message)
-            result.checks = [failed_result(c, message) for c in exercise.checks
-                             if task.hidden is not None or not c.hidden]
+            result = ungraded_result(
+                exercise, f"{exercise.module}.py (or .ipynb) is missing from the submission",
+                include_hidden=task.hidden is not None,
+            )
         else:
             result = grade_submission(
                 exercise, submission, oracle=oracle, limits=limits,

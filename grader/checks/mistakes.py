@@ -11,9 +11,6 @@ wrong itself, names the bug.
 from __future__ import annotations
 
 import copy
-import hashlib
-import importlib.util
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ import numpy as np
 
 from grader.checks.base import Ref
 from grader.checks.compare import close_enough
+from grader.fileimport import import_file
 
 
 @dataclass(frozen=True)
@@ -78,17 +76,10 @@ def predict(impl: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
 
 def mistakes_module(solution: Any) -> Any:
     """``solutions/mistakes/<module>.py`` beside a solution module (instructors only)."""
-    path = (Path(solution.__file__).parent / "mistakes" / f"{solution.__name__}.py").resolve()
-    tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]  # one module per file
-    name = f"_backprop_lab_mistakes_{solution.__name__}_{tag}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or not path.is_file():
-            raise FileNotFoundError(f"no mistakes module {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    path = Path(solution.__file__).parent / "mistakes" / f"{solution.__name__}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no mistakes module {path.resolve()}")
+    return import_file(path, "_backprop_lab_mistakes")
 
 
 class Variant:
