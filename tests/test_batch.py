@@ -201,6 +201,32 @@ def test_ctrl_c_stops_writes_what_was_graded_and_says_how_to_resume(tmp_path):
     assert all(row["note"] == "" for row in grades(out).values())
 
 
+def test_a_worker_killed_from_outside_stops_the_run_cleanly_and_it_resumes(tmp_path):
+    root = tmp_path / "submissions"
+    students = [f"s{i:02d}" for i in range(8)]
+    for student in students:
+        copy_solution(root / student, EX01)
+    out = tmp_path / "out"
+    process = start_batch(root, out, "--exercises", "ex01", "--jobs", "1")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_rows(out / "gradebook.sqlite")) < 2:
+        time.sleep(0.2)
+    workers = [pid for pid in _children(process.pid) if b"spawn_main" in _cmdline(pid)]
+    assert workers, "no worker process found"
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "grader worker died" in stderr and "run the same command again" in stderr
+    assert "Traceback" not in stderr
+    kept = len(_rows(out / "gradebook.sqlite"))
+    assert kept < len(students)
+    assert (out / "grades.csv").is_file()
+    resumed = grade_batch(root, out, "--exercises", "ex01", "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"reused {kept}" in resumed.stdout
+    assert all(float(row["total"]) == max_of("ex01") for row in grades(out).values())
+
+
 def test_hidden_checks_count_but_show_only_name_and_points(tmp_path):
     root = tmp_path / "submissions"
     copy_solution(root / "alice", EX01)
@@ -349,6 +375,14 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
     return children
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read()
+    except OSError:
+        return b""
 
 
 def _wait_gone(pids: list[int], seconds: float = 20) -> None:

@@ -167,8 +167,13 @@ def _grade(tasks: list[Task], jobs: int, book: Gradebook, version: str,
             try:
                 reply = json.loads(future.result())
             except futures.process.BrokenProcessPool:
-                raise
-            except Exception as error:  # the worker died: a grader fault, reported
+                # A worker was killed from outside (the kernel's OOM killer...): what was
+                # recorded stays, and the same command grades the rest.
+                summary.grader_errors.append(
+                    f"a grader worker died; {len(pending) + 1} run(s) were not graded: "
+                    "run the same command again")
+                break
+            except Exception as error:  # a fault of the grader, reported
                 reply = {"grader_error": f"{type(error).__name__}: {error}"}
             if "grader_error" in reply:
                 summary.grader_errors.append(
@@ -185,6 +190,8 @@ def _grade(tasks: list[Task], jobs: int, book: Gradebook, version: str,
     except BaseException:
         _stop_workers(pool)
         raise
+    if pending:  # the pool broke
+        _stop_workers(pool)
     else:
         pool.shutdown(wait=True)
 
