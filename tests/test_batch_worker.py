@@ -1,7 +1,13 @@
-"""What one batch task runs with: the --timeout per call, and the training exercises' budgets."""
+"""Batch workers: what a task runs with (--timeout, training budgets) and how they stop."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
+import types
+
+from grader.batch.run import _stop_workers
 from grader.batch.worker import limits_for
 from grader.registry import load
 from grader.runner.limits import Limits
@@ -19,3 +25,32 @@ def test_a_training_exercise_keeps_its_longer_budget_but_can_be_given_more():
     assert limits_for(load("ex08"), 2.0).call_timeout == own
     assert limits_for(load("ex08"), own + 10).call_timeout == own + 10
     assert limits_for(load("ex08"), 2.0).memory_bytes == load("ex08").limits.memory_bytes
+
+
+def _exit_now() -> None:
+    """A process body that ends at once."""
+
+
+def test_stopping_the_workers_tolerates_one_that_is_already_gone():
+    # The pool's own thread can reap a killed worker between is_alive() and the signal; model
+    # that exactly: a worker whose process id was reaped behind multiprocessing's back still
+    # looks alive, and signalling it fails with "No such process".
+    context = multiprocessing.get_context("spawn")
+    gone = context.Process(target=_exit_now)
+    gone.start()
+    os.waitpid(gone.pid, 0)
+    assert gone.is_alive()  # multiprocessing has not seen it end
+    live = context.Process(target=time.sleep, args=(60,))
+    live.start()
+
+    class FakePool:
+        _processes = {gone.pid: gone, live.pid: live}
+
+        def shutdown(self, wait: bool, cancel_futures: bool) -> None:
+            self.shut = types.SimpleNamespace(wait=wait, cancel_futures=cancel_futures)
+
+    pool = FakePool()
+    _stop_workers(pool)  # type: ignore[arg-type]
+    assert pool.shut.cancel_futures
+    live.join(5)
+    assert not live.is_alive() and live.exitcode is not None

@@ -14,9 +14,7 @@ from __future__ import annotations
 import concurrent.futures as futures
 import json
 import multiprocessing
-import os
 import shutil
-import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -212,8 +210,10 @@ def _stop_workers(pool: futures.ProcessPoolExecutor) -> None:
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
+        # terminate() and kill() tolerate a worker that is already gone: the pool's own
+        # thread may reap a killed worker between is_alive() and the signal.
         if process.is_alive():
-            os.kill(process.pid, signal.SIGTERM)
+            process.terminate()
     deadline = time.monotonic() + 10
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
