@@ -17,8 +17,9 @@ status through ``sandbox.returncode``. The kinds, strongest first:
 
 :func:`detect` picks one by running a trivial command once (per process and wrapper).
 
-Under bubblewrap, files written to the sandbox's own /tmp (a tmpfs) take memory, not disk, and
-nothing limits how much; the scratch folder is on the host's disk, as without a sandbox.
+Under bubblewrap, files written to the sandbox's own /tmp (a tmpfs) take memory, not disk: it is
+capped at :data:`TMP_BYTES` where bwrap supports ``--size`` (0.7 and later). The scratch folder is
+on the host's disk, as without a sandbox.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ _SYSFS = ("/sys/devices/system/cpu",)
 #: signal N, as bwrap does.
 _SH_INIT = '"$@"; exit $?'
 _PROBE_SECONDS = 30
+#: Size of the sandbox's own /tmp (a tmpfs, so memory) under bubblewrap.
+TMP_BYTES = 64 * 1024**2
 
 
 class SandboxUnavailable(Exception):
@@ -91,7 +94,7 @@ class Sandbox:
             return list(argv)
         program = self.program or _PROGRAMS[self.kind]
         if self.kind == "bubblewrap":
-            return [program, *_bwrap_options(scratch), "--", *argv]
+            return [program, *_bwrap_options(scratch, program), "--", *argv]
         user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
         return [program, *user, "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
                 "--", "/bin/sh", "-c", _SH_INIT, "sh", *argv]
@@ -153,10 +156,13 @@ def _probe(kind: str, program: str) -> str | None:
     return lines[-1].strip() if lines else f"a test run exited with code {done.returncode}"
 
 
-def _bwrap_options(scratch: str) -> list[str]:
+def _bwrap_options(scratch: str, program: str = "bwrap") -> list[str]:
     """bwrap's options for a run whose only writable folder is ``scratch``."""
     options = ["--unshare-all", "--die-with-parent", "--new-session",
-               "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+               "--dev", "/dev", "--proc", "/proc"]
+    if _bwrap_sizes_tmpfs(program):
+        options += ["--size", str(TMP_BYTES)]
+    options += ["--tmpfs", "/tmp"]
     if os.geteuid() == 0:
         options += ["--cap-drop", "ALL"]  # bwrap started by root keeps every capability otherwise
     for path in _SYSTEM_DIRS:
@@ -169,7 +175,7 @@ def _bwrap_options(scratch: str) -> list[str]:
         options += ["--ro-bind-try", path, path]
     for path in _secrets():
         if any(_within(path, source) for source in readable):
-            options += ["--tmpfs", path]  # an empty folder over it
+            options += ["--tmpfs", path, "--remount-ro", path]  # an empty, read-only folder
     return [*options, "--bind", scratch, scratch, "--remount-ro", "/", "--chdir", scratch]
 
 
@@ -203,6 +209,16 @@ def _runtime() -> tuple[str, ...]:
     etc = [os.path.join("/etc", name) for name in _ETC] + glob.glob("/etc/python3*")
     return (sys.executable, sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
             *site.getsitepackages(), *on_path, *etc)
+
+
+@functools.cache
+def _bwrap_sizes_tmpfs(program: str) -> bool:
+    """Whether bwrap at ``program`` (a path, or a name on PATH) has ``--size`` (0.7 and later)."""
+    try:
+        done = subprocess.run([program, "--help"], capture_output=True, timeout=_PROBE_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--size" in done.stdout + done.stderr
 
 
 def _secrets() -> list[str]:

@@ -300,6 +300,21 @@ def die(signum):
     os.kill(os.getpid(), signum)
 
 
+def fill_tmp(chunk_mib):
+    # bytes written to /tmp in files of chunk_mib MiB, up to 256 MiB or the first error
+    written, block = 0, b"x" * 1024**2
+    for n in range(256 // chunk_mib):
+        try:
+            with open(f"/tmp/fill-{n}", "wb") as f:
+                for _ in range(chunk_mib):
+                    f.write(block)
+                    f.flush()
+                    written += len(block)
+        except OSError:
+            break
+    return written
+
+
 def spin(marker=None):
     if marker:  # a detached helper that keeps the run's environment
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", marker],
@@ -361,6 +376,18 @@ def test_a_timeout_ends_the_run_and_its_detached_helpers_quickly(faulty):
         kill_all(marker)
 
 
+@NO_BWRAP
+def test_the_sandboxs_own_tmp_is_capped_in_bubblewrap(tmp_path):
+    """/tmp inside bubblewrap is memory: a run cannot fill it past TMP_BYTES."""
+    path = tmp_path / "ex01_activations.py"
+    path.write_text(FAULTS)
+    with Session(locate(path, "ex01_activations"), HOSTILE_LIMITS,
+                 sandbox_of("bubblewrap")) as session:
+        session.start()
+        written = session.call("fill_tmp", 8).value
+    assert 0 < written <= sandbox_module.TMP_BYTES
+
+
 # -- choosing a sandbox ----------------------------------------------------------------------
 
 
@@ -409,7 +436,8 @@ def test_bubblewrap_hides_the_solutions_inside_a_bound_folder(monkeypatch, tmp_p
     finally:
         sandbox_module._runtime.cache_clear()
     assert argv[argv.index(str(REPO)) - 1] == "--ro-bind-try"
-    assert argv[argv.index(str(SOLUTIONS)) - 1] == "--tmpfs"
+    at = argv.index(str(SOLUTIONS))
+    assert argv[at - 1: at + 3] == ["--tmpfs", str(SOLUTIONS), "--remount-ro", str(SOLUTIONS)]
 
 
 def test_asking_for_a_missing_bubblewrap_says_why_in_one_line(monkeypatch, tmp_path):
