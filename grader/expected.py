@@ -29,6 +29,8 @@ from grader.checks.base import Exercise, Ref
 from grader.checks.mistakes import RAISED, Raised
 
 STORE_DIR = Path(__file__).parent / "data" / "expected"
+#: Where the reference solutions are in a checkout of the course (absent from the student bundle).
+SOLUTIONS_DIR = Path(__file__).resolve().parent.parent / "solutions"
 EXERCISE_NAME = re.compile(r"ex[0-9]{2}_\w+")
 MANIFEST = "__manifest__"
 
@@ -217,20 +219,28 @@ def stale(
 
 def main(argv: list[str] | None = None) -> int:
     """Rebuild (or with --check, verify) the stored reference values."""
-    from grader.registry import all_exercises, load
+    from grader.registry import UnknownExercise, all_exercises, load
 
-    parser = argparse.ArgumentParser(prog="python -m grader.expected", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m grader.expected", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="verify instead of writing")
-    parser.add_argument("--solutions", type=Path, default=Path("solutions"))
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR,
+                        help=f"the reference solutions (default: {SOLUTIONS_DIR})")
     parser.add_argument("only", nargs="*", metavar="EXERCISE", help="e.g. ex03 (default: all)")
     args = parser.parse_args(argv)
-    exercises = [load(name) for name in args.only] if args.only else all_exercises()
-    if args.check:
-        problems = stale(exercises, args.solutions)
-        for line in problems:
-            print(line)
-        return 1 if problems else 0
-    build(exercises, args.solutions)
+    if not args.solutions.is_dir():
+        parser.exit(2, f"error: no reference solutions at {args.solutions} (this needs the "
+                       "instructor's copy of the course; use --solutions DIR)\n")
+    try:
+        exercises = [load(name) for name in args.only] if args.only else all_exercises()
+        if args.check:
+            problems = stale(exercises, args.solutions)
+            for line in problems:
+                print(line)
+            return 1 if problems else 0
+        build(exercises, args.solutions)
+    except (UnknownExercise, StoreError) as error:
+        parser.exit(2, f"error: {error}\n")
     print(f"wrote reference values for {len(exercises)} exercise(s) to {STORE_DIR}")
     return 0
 

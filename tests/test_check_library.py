@@ -22,7 +22,15 @@ from grader.checks import (
 )
 from grader.checks.mistakes import RAISED, diagnose
 from grader.engine import grade_submission
-from grader.expected import LiveOracle, StoredOracle, StoreError, build, fingerprint, stale
+from grader.expected import (
+    LiveOracle,
+    StoredOracle,
+    StoreError,
+    build,
+    fingerprint,
+    main,
+    stale,
+)
 from grader.registry import UnknownExercise, all_exercises, resolve
 from grader.runner.submission import locate
 
@@ -186,6 +194,18 @@ def test_a_stored_figure_may_drift_only_as_far_as_its_ref_allows(tmp_path, drift
     (later / "ex99_figure.py").write_text(f"def figure():\n    return {new_value}\n")
     problems = stale([exercise], later, tmp_path / "store")
     assert bool(problems) == is_stale, problems
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--check", "--solutions", "{tmp}/none"], "error: no reference solutions at {tmp}/none"),
+    (["--check", "ex99"], "error: unknown exercise 'ex99'"),
+])
+def test_the_store_command_fails_in_one_line(argv, needle, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([a.format(tmp=tmp_path) for a in argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(needle.format(tmp=tmp_path)) and err.count("\n") == 1, err
 
 
 def test_stored_oracle_rejects_values_made_from_other_inputs(tmp_path):

@@ -362,6 +362,10 @@ def test_instructor_commands_fail_in_one_line_in_the_bundle(installed, tmp_path)
     assert len(lines) == 1 and lines[0].startswith("grade: ") and "hidden" in lines[0], lines
     assert not re.search(r"^\s+release\b", in_bundle(installed, "grade --help").stdout,
                          re.MULTILINE)
+    done = in_bundle(installed, "python -m grader.expected --check")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().startswith("error: no reference solutions at "), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def run_workflow(installed, tmp_path: Path) -> SimpleNamespace:
