@@ -4,11 +4,13 @@ checked as HTML and, in headless Chromium, as a rendered page."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
 import select
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -281,7 +283,7 @@ def test_without_grades_json_the_gradebook_alone_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing", "a file", "empty", "bad json", "not grades",
-                                  "not sqlite"])
+                                  "not sqlite", "other sqlite"])
 def test_a_folder_that_is_no_batch_output_is_one_line_and_exit_2(tmp_path, capsys, case):
     out = tmp_path / "out"
     if case in ("bad json", "not grades"):
@@ -293,6 +295,11 @@ def test_a_folder_that_is_no_batch_output_is_one_line_and_exit_2(tmp_path, capsy
         out.mkdir()
     if case == "not sqlite":
         (out / "gradebook.sqlite").write_text("not a database, just text" * 100)
+    if case == "other sqlite":
+        with contextlib.closing(sqlite3.connect(out / "gradebook.sqlite")) as db:
+            db.execute("CREATE TABLE notes (text TEXT)")
+            db.commit()
+    before = (out / "gradebook.sqlite").read_bytes() if case.endswith("sqlite") else None
     with pytest.raises(SystemExit) as exit_status:
         main(["report", str(out)])  # in this process: quicker than a new one per case
     expected = {
@@ -302,12 +309,15 @@ def test_a_folder_that_is_no_batch_output_is_one_line_and_exit_2(tmp_path, capsy
         "bad json": "grades.json is not valid JSON",
         "not grades": "grades.json is not a batch's grades file",
         "not sqlite": "cannot use",
+        "other sqlite": "gradebook.sqlite is not a gradebook (no batch wrote it)",
     }[case]
     stderr = capsys.readouterr().err
     assert exit_status.value.code == 2
     assert stderr.startswith("grade: ") and expected in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
     assert not (out / "report.html").exists()
+    if before is not None:  # the report reads, never writes, the gradebook
+        assert (out / "gradebook.sqlite").read_bytes() == before
 
 
 def test_the_command_exits_2_with_one_line_for_a_missing_folder(tmp_path):

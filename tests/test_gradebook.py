@@ -71,3 +71,26 @@ def test_a_file_that_is_not_a_gradebook_is_a_one_line_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(GradebookError, match="cannot use .* as a gradebook"):
         Gradebook(path)
+
+
+def test_read_only_reads_everything_and_changes_nothing(tmp_path):
+    path = tmp_path / "book.sqlite"
+    with Gradebook(path) as book:
+        book.record("alice", "c1", "g1", a_result(), 0.5)
+    before = path.read_bytes()
+    with Gradebook(path, read_only=True) as book:
+        assert [r.student for r in book.results()] == ["alice"]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            book.record("bob", "c1", "g1", a_result(), 0.5)
+    assert path.read_bytes() == before
+
+
+def test_read_only_refuses_what_is_not_a_gradebook_and_creates_nothing(tmp_path):
+    with pytest.raises(GradebookError, match="cannot use"):
+        Gradebook(tmp_path / "missing.sqlite", read_only=True)
+    assert not (tmp_path / "missing.sqlite").exists()
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    with pytest.raises(GradebookError, match="is not a gradebook"):
+        Gradebook(other, read_only=True)

@@ -76,21 +76,32 @@ def _now() -> str:
 
 
 class Gradebook:
-    """``OUT/gradebook.sqlite``, opened for one batch run (one writer: the batch's main process)."""
+    """``OUT/gradebook.sqlite``, opened for one batch run (one writer: the batch's main process),
+    or with ``read_only=True`` for reading only (the class report): then nothing is created or
+    changed, and a file that is not a gradebook is an error."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         try:
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            if read_only:
+                self._db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
+                                           timeout=30, isolation_level=None)
+                tables = {name for (name,) in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'")}
+                if not {"meta", "results", "entries", "runs"} <= tables:
+                    raise GradebookError(f"{path} is not a gradebook (no batch wrote it)")
+            else:
+                self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
+            if row is None and not read_only:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif row[0] != str(SCHEMA_VERSION):
-                raise GradebookError(f"{path} has gradebook schema {row[0]}, this grader "
-                                     f"writes {SCHEMA_VERSION}: use another --out folder")
+            elif row is None or row[0] != str(SCHEMA_VERSION):
+                found = "no gradebook schema" if row is None else f"gradebook schema {row[0]}"
+                raise GradebookError(f"{path} has {found}, this grader writes "
+                                     f"{SCHEMA_VERSION}: use another --out folder")
         except sqlite3.DatabaseError as error:
             raise GradebookError(f"cannot use {path} as a gradebook: {error}") from None
 

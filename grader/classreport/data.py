@@ -127,7 +127,7 @@ def gather(out: Path) -> ClassData:
                           f"`grade batch SUBMISSIONS --out {out}`")
     grades = _read_grades(out / GRADES)
     try:
-        with Gradebook(book_path) as book:
+        with Gradebook(book_path, read_only=True) as book:
             if grades is None:
                 records = book.results()
                 problems = book.problems()
