@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def _fault(kinds: list[str | None]) -> str | None:
 
 
 def _run_check(check: Check, ctx: Context) -> CheckResult:
+    """``check``'s result on ``ctx``, with its wall time."""
+    started = time.perf_counter()
+    result = _check_outcome(check, ctx)
+    return replace(result, seconds=round(time.perf_counter() - started, 3))
+
+
+def _check_outcome(check: Check, ctx: Context) -> CheckResult:
     try:
         message = check.run(ctx)
     except CheckFailed as failure:
@@ -96,6 +104,7 @@ def grade_submission(
     is named in ``notes``. Raises ``StoreError`` only when the grader's own reference values
     are broken.
     """
+    started = time.perf_counter()
     oracle = oracle or StoredOracle()
     sandbox = sandbox or NO_SANDBOX
     notes = _prerequisite_notes(exercise, submission, oracle, sandbox) if prerequisites else []
@@ -110,6 +119,7 @@ def grade_submission(
     except SubmissionError as error:  # e.g. a notebook with a syntax error
         result.error = str(error)
         result.checks = [failed_result(c, str(error)) for c in checks]
+        result.seconds = round(time.perf_counter() - started, 3)
         return result
     with session:
         if session.import_error is not None:
@@ -122,6 +132,7 @@ def grade_submission(
             result.checks = [_run_check(check, ctx) for check in checks]
             result.fault = _fault([c.kind for c in result.checks])
         result.learner_output = session.output
+    result.seconds = round(time.perf_counter() - started, 3)
     if not include_hidden and submission.search_dir is not None:
         _graded[_identity(exercise, submission)] = result
     return result

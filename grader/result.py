@@ -12,7 +12,7 @@ class CheckResult:
     ``status`` is ``"passed"`` or ``"failed"``; ``diagnosis`` names the known mistake the
     failure matches, when one does; ``kind`` is the runner's error kind when the learner's code
     itself failed (``"timeout"``, ``"crashed"``, ``"exception"``...); ``hidden`` checks show
-    only their name and points to learners.
+    only their name and points to learners; ``seconds`` is the check's wall time, when measured.
     """
 
     name: str
@@ -23,6 +23,7 @@ class CheckResult:
     diagnosis: str | None = None
     hidden: bool = False
     kind: str | None = None
+    seconds: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -43,6 +44,8 @@ class CheckResult:
             data["kind"] = self.kind
         if self.hidden:
             data["visibility"] = "after_published"
+        if self.seconds is not None:
+            data["seconds"] = self.seconds
         return data
 
     @classmethod
@@ -57,6 +60,7 @@ class CheckResult:
             diagnosis=data.get("diagnosis"),
             hidden=data.get("visibility") == "after_published",
             kind=data.get("kind"),
+            seconds=_seconds(data.get("seconds")),
         )
 
     def redacted(self) -> CheckResult:
@@ -74,7 +78,7 @@ class ExerciseResult:
     ``error`` is a one-line message when the submission could not be graded at all
     (its checks then all failed); ``learner_output`` is what the learner's code printed;
     ``fault`` is ``"timeout"`` or ``"crashed"`` when the learner's code hung or died (at import
-    or in a check), else None.
+    or in a check), else None; ``seconds`` is the wall time of grading it, when measured.
     """
 
     exercise: str
@@ -86,6 +90,7 @@ class ExerciseResult:
     other_file: str | None = None  # the .py/.ipynb twin that was not graded
     notes: list[str] = field(default_factory=list)  # said before the checks, e.g. prerequisites
     fault: str | None = None
+    seconds: float | None = None
 
     @property
     def score(self) -> float:
@@ -119,6 +124,8 @@ class ExerciseResult:
             data["learner_output"] = self.learner_output
         if self.fault:
             data["fault"] = self.fault
+        if self.seconds is not None:
+            data["seconds"] = self.seconds
         return data
 
     @classmethod
@@ -134,8 +141,16 @@ class ExerciseResult:
             other_file=data.get("other_file"),
             notes=list(data.get("notes", [])),
             fault=data.get("fault"),
+            seconds=_seconds(data.get("seconds")),
         )
 
     def redacted(self) -> ExerciseResult:
         """What a learner may see: hidden checks reduced to their name and points."""
         return replace(self, checks=[c.redacted() for c in self.checks])
+
+
+def _seconds(value: object) -> float | None:
+    """A stored wall time: a non-negative number, else None (older results have none)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None

@@ -126,6 +126,15 @@ def test_junit_of_real_results_parses_back_with_counts_failures_and_points(grade
                 assert failure.get("message") == check.output
     assert root.get("tests") == str(sum(len(r.checks) for r in graded))
     assert suites[0].get("failures") == "0" and suites[1].get("failures") == "7"
+    # wall times in seconds: each check's, each exercise's (its checks and starting the
+    # learner's process), and the sum of the exercises
+    for suite, result in zip(suites, graded, strict=True):
+        case_times = [float(case.get("time")) for case in suite.findall("testcase")]
+        assert case_times == [round(c.seconds, 3) for c in result.checks]
+        assert all(t >= 0 for t in case_times)
+        assert float(suite.get("time")) == round(result.seconds, 3) > 0
+        assert float(suite.get("time")) >= sum(case_times)
+    assert float(root.get("time")) == pytest.approx(sum(r.seconds for r in graded), abs=1e-3)
     assert "not implemented yet" in suites[1].find("testcase/failure").get("message")
 
 
@@ -175,12 +184,14 @@ def test_gradescope_of_real_results_prefixes_exercise_ids(graded):
     assert data["max_score"] == sum(r.max_score for r in graded)
     names = [t["name"] for t in data["tests"]]
     assert names == [f"{r.exercise}: {c.name}" for r in graded for c in r.checks]
-    assert "execution_time" not in data
+    assert data["execution_time"] == round(sum(r.seconds for r in graded), 3)
     for test in data["tests"]:
         assert {"name", "score", "max_score", "status", "output"} <= test.keys()
+        assert test["extra_data"]["seconds"] >= 0
     not_implemented = [t for t in data["tests"] if t["name"].startswith("ex02")]
-    assert all(t["extra_data"] == {"diagnosis": "not implemented", "kind": "not_implemented"}
-               for t in not_implemented)
+    assert all(t["extra_data"].keys() == {"diagnosis", "kind", "seconds"}
+               and t["extra_data"]["diagnosis"] == "not implemented"
+               and t["extra_data"]["kind"] == "not_implemented" for t in not_implemented)
 
 
 # --- hostile learner text -------------------------------------------------------------------

@@ -12,9 +12,11 @@ from grader.result import CheckResult, ExerciseResult
 
 def a_result(score: float = 1.0) -> ExerciseResult:
     result = ExerciseResult("ex01", "Activation functions", "ex01_activations.py",
-                            learner_output="hello <b>", notes=["a note"], fault="timeout")
+                            learner_output="hello <b>", notes=["a note"], fault="timeout",
+                            seconds=0.75)
     result.checks = [
-        CheckResult("sigmoid matches", score, 1.0, "passed" if score else "failed", "ok"),
+        CheckResult("sigmoid matches", score, 1.0, "passed" if score else "failed", "ok",
+                    seconds=0.125),
         CheckResult("softmax is stable", 0.0, 2.0, "failed", "overflow", diagnosis="no max",
                     kind="exception"),
         CheckResult("hidden: relu", 1.0, 1.0, "passed", "secret detail", hidden=True),
@@ -94,3 +96,11 @@ def test_read_only_refuses_what_is_not_a_gradebook_and_creates_nothing(tmp_path)
         db.execute("CREATE TABLE notes (text TEXT)")
     with pytest.raises(GradebookError, match="is not a gradebook"):
         Gradebook(other, read_only=True)
+
+
+@pytest.mark.parametrize("stored", [None, -1, "1.5", True])
+def test_a_result_without_a_valid_time_reads_back_without_one(stored):
+    data = a_result().to_json()
+    data["seconds"] = data["tests"][0]["seconds"] = stored
+    result = ExerciseResult.from_json(data)
+    assert result.seconds is None and result.checks[0].seconds is None

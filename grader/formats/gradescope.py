@@ -2,7 +2,8 @@
 
 Hidden checks keep ``visibility: "after_published"``, so Gradescope shows their output to
 students only once grades are published. Fields Gradescope does not know (``diagnosis``,
-``kind``) travel in each test's ``extra_data``.
+``kind``, ``seconds``) travel in each test's ``extra_data``; the total wall time is
+``execution_time``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from grader.formats import view
 from grader.result import CheckResult, ExerciseResult
 
-_EXTRA = ("diagnosis", "kind")
+_EXTRA = ("diagnosis", "kind", "seconds")
 
 
 def _test(exercise: str, check: CheckResult) -> dict:
@@ -51,6 +52,9 @@ def gradescope(results: Sequence[ExerciseResult]) -> dict:
         "max_score": total.max_score,
         "tests": [_test(r.exercise, check) for r in results for check in r.checks],
     }
+    measured = [r.seconds for r in results if r.seconds is not None]
+    if measured:
+        data["execution_time"] = round(sum(measured), 3)
     output = _output(results)
     if output:
         data["output"] = output
