@@ -9,12 +9,23 @@ import grader
 
 _GRADER_DIR = Path(grader.__file__).resolve().parent
 _SOURCE_SUFFIXES = (".py", ".npz", ".json")
+#: Parts of the grader that only present results already graded, or serve other commands:
+#: editing them leaves every stored result valid, so they stay out of the grader hash (a test
+#: checks that grading never imports them).
+PRESENTATION = (
+    "__main__.py", "cli.py", "report.py", "release.py", "formats", "classreport", "authoring",
+    "data/release", "batch/outputs.py", "batch/progress.py",
+)
 
 
-def _feed_tree(digest: hashlib._Hash, root: Path, suffixes: tuple[str, ...]) -> None:
-    """Feed every file under ``root`` with one of ``suffixes`` (name and bytes) into ``digest``."""
+def _feed_tree(digest: hashlib._Hash, root: Path, suffixes: tuple[str, ...],
+               skip: tuple[str, ...] = ()) -> None:
+    """Feed every file under ``root`` with one of ``suffixes`` (name and bytes) into ``digest``,
+    except those at or under the relative paths ``skip``."""
     for path in sorted(p for p in root.rglob("*") if p.suffix in suffixes and p.is_file()):
-        if "__pycache__" in path.parts:
+        relative = path.relative_to(root).as_posix()
+        if "__pycache__" in path.parts or any(
+                relative == part or relative.startswith(part + "/") for part in skip):
             continue
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -37,14 +48,15 @@ def submission_hash(folder: Path) -> str:
 
 def grader_hash(timeout: float | None, hidden_seed: str | None = None,
                 solutions: Path | None = None) -> str:
-    """A hash of the grader's version, its checks and stored values, and the run's options.
+    """A hash of the grader's version, its checks, runner and stored values (everything but
+    :data:`PRESENTATION`), and the run's options.
 
     With hidden checks, the seed and the instructor's solutions (hidden checks and reference
     code) count too; the seed enters only through a hash.
     """
     digest = hashlib.sha256()
     digest.update(f"version={grader.__version__};timeout={timeout!r}\0".encode())
-    _feed_tree(digest, _GRADER_DIR, _SOURCE_SUFFIXES)
+    _feed_tree(digest, _GRADER_DIR, _SOURCE_SUFFIXES, PRESENTATION)
     if hidden_seed is not None:
         digest.update(b"hidden\0" + hashlib.sha256(hidden_seed.encode()).digest())
         if solutions is not None:
