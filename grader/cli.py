@@ -301,6 +301,10 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
     except GradebookError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
+        if error.filename is None:  # not a file the user named: a fault of the grader
+            raise click.ClickException(
+                f"the grader failed ({type(error).__name__}: {error}); results already "
+                f"recorded are kept in {out}: run the same command again") from None
         raise click.ClickException(f"cannot grade {submissions}: {error}") from None
     click.echo(f"batch: {summary.students} student(s), {len(options.exercises)} exercise(s)"
                + (f"; {summary.problems} entr{'y' if summary.problems == 1 else 'ies'} "

@@ -7,8 +7,12 @@ import os
 import time
 import types
 
+import pytest
+
+import grader.batch.run as batch_run
 from grader.batch.run import _stop_workers
 from grader.batch.worker import limits_for
+from grader.cli import main
 from grader.registry import load
 from grader.runner.limits import Limits
 
@@ -54,3 +58,26 @@ def test_stopping_the_workers_tolerates_one_that_is_already_gone():
     assert pool.shut.cancel_futures
     live.join(5)
     assert not live.is_alive() and live.exitcode is not None
+
+
+@pytest.mark.parametrize("error, needle", [
+    (ProcessLookupError(3, "No such process"),
+     "the grader failed (ProcessLookupError: [Errno 3] No such process); results already "
+     "recorded are kept in"),
+    (PermissionError(13, "Permission denied", "/somewhere/out/grades.csv"),
+     "cannot grade"),
+])
+def test_an_os_error_during_a_batch_is_one_line_that_says_whose_fault(
+        error, needle, monkeypatch, tmp_path, capsys):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(batch_run, "run_batch", fail)
+    (tmp_path / "subs").mkdir()
+    with pytest.raises(SystemExit) as exit_status:
+        main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+              "--isolation", "none"])
+    stderr = capsys.readouterr().err
+    assert exit_status.value.code == 1
+    assert stderr.startswith("grade: ") and needle in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
