@@ -57,6 +57,17 @@ def copy_solution(folder: Path, *modules: str) -> None:
         shutil.copy(SOLUTIONS / f"{module}.py", folder / f"{module}.py")
 
 
+def start_ex01_class(tmp_path: Path, size: int) -> tuple[subprocess.Popen, list[str], Path]:
+    """Start `grade batch` (ex01, one job) on ``size`` students who all hand in the solution;
+    returns the process, the students and OUT."""
+    root = tmp_path / "submissions"
+    students = [f"s{i:02d}" for i in range(size)]
+    for student in students:
+        copy_solution(root / student, EX01)
+    out = tmp_path / "out"
+    return start_batch(root, out, "--exercises", "ex01", "--jobs", "1"), students, out
+
+
 def grades(out: Path) -> dict[str, dict[str, str]]:
     with open(out / "grades.csv", newline="") as file:
         return {row["student"]: row for row in csv.DictReader(file)}
@@ -143,12 +154,7 @@ def test_a_class_is_graded_into_grades_and_feedback(klass, tmp_path):
 
 
 def test_a_run_killed_with_sigkill_resumes_without_losing_results(tmp_path):
-    root = tmp_path / "submissions"
-    students = [f"s{i:02d}" for i in range(10)]
-    for student in students:
-        copy_solution(root / student, EX01)
-    out = tmp_path / "out"
-    process = start_batch(root, out, "--exercises", "ex01", "--jobs", "1")
+    process, students, out = start_ex01_class(tmp_path, 10)
     book = out / "gradebook.sqlite"
     deadline = time.monotonic() + 120
     count = 0
@@ -168,7 +174,7 @@ def test_a_run_killed_with_sigkill_resumes_without_losing_results(tmp_path):
     assert len(kept) >= count and all(r["score"] == r["max_score"] for r in kept.values())
     _wait_gone(workers)
 
-    resumed = grade_batch(root, out, "--exercises", "ex01", "--jobs", "2")
+    resumed = grade_batch(tmp_path / "submissions", out, "--exercises", "ex01", "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr
     assert f"reused {len(kept)}" in resumed.stdout
     assert f"graded {len(students) - len(kept)} run(s)" in resumed.stdout
@@ -202,12 +208,7 @@ def test_ctrl_c_stops_writes_what_was_graded_and_says_how_to_resume(tmp_path):
 
 
 def test_a_worker_killed_from_outside_stops_the_run_cleanly_and_it_resumes(tmp_path):
-    root = tmp_path / "submissions"
-    students = [f"s{i:02d}" for i in range(8)]
-    for student in students:
-        copy_solution(root / student, EX01)
-    out = tmp_path / "out"
-    process = start_batch(root, out, "--exercises", "ex01", "--jobs", "1")
+    process, students, out = start_ex01_class(tmp_path, 8)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(_rows(out / "gradebook.sqlite")) < 2:
         time.sleep(0.2)
@@ -221,7 +222,7 @@ def test_a_worker_killed_from_outside_stops_the_run_cleanly_and_it_resumes(tmp_p
     kept = len(_rows(out / "gradebook.sqlite"))
     assert kept < len(students)
     assert (out / "grades.csv").is_file()
-    resumed = grade_batch(root, out, "--exercises", "ex01", "--jobs", "2")
+    resumed = grade_batch(tmp_path / "submissions", out, "--exercises", "ex01", "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr
     assert f"reused {kept}" in resumed.stdout
     assert all(float(row["total"]) == max_of("ex01") for row in grades(out).values())
