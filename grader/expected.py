@@ -175,10 +175,18 @@ class LiveOracle:
         return importlib.import_module(exercise.module)
 
     def expected(self, exercise: Exercise, ref: Ref) -> Any:
+        """``ref``'s value from the solution; raises StoreError when the solution (or what it
+        needs) fails, which is the instructor's fault, never the learner's."""
         # Keyed by the inputs too: hidden checks drawn from different seeds share ref keys.
         key = (exercise.module, ref.key, fingerprint(ref.inputs))
         if key not in self._cache:
-            self._cache[key] = ref.compute(self.module(exercise))
+            try:
+                self._cache[key] = ref.compute(self.module(exercise))
+            except StoreError:
+                raise
+            except Exception as error:
+                raise StoreError(f"the reference solution failed on {ref.key!r} of "
+                                 f"{exercise.id}: {type(error).__name__}: {error}") from None
         return self._cache[key]
 
 

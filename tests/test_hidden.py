@@ -29,7 +29,14 @@ import test_ex07_optimizers as ex07_tests
 from conftest import EXERCISES, REPO, SOLUTIONS, TEST_LIMITS
 from grader.checks import Case, Ref, function_check
 from grader.engine import grade_submission
-from grader.expected import MANIFEST, STORE_DIR, LiveOracle, StoredOracle, fingerprint
+from grader.expected import (
+    MANIFEST,
+    STORE_DIR,
+    LiveOracle,
+    StoredOracle,
+    StoreError,
+    fingerprint,
+)
 from grader.hidden import (
     PREFIX,
     HiddenChecksError,
@@ -320,6 +327,19 @@ def test_the_live_oracle_tells_apart_references_of_the_same_key_made_from_other_
     assert live.expected(exercise, first) == 10
     assert live.expected(exercise, second) == 20
     assert live.expected(exercise, first) == 10
+
+
+def test_a_broken_reference_solution_is_the_graders_fault_not_the_learners(tmp_path):
+    """A solution that cannot be imported (or raises) stops grading with StoreError, which a
+    batch reports as a grader error and never records; it must not fail the learner's check."""
+    broken = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS, broken, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(broken / "ex01_activations.py", "a") as f:
+        f.write("\nimport a_module_that_is_not_installed\n")
+    exercise, oracle = prepare(load("ex01"), broken, "s1")
+    with pytest.raises(StoreError, match="reference solution failed .*ModuleNotFoundError"):
+        grade_submission(exercise, locate(SOLUTIONS, "ex01_activations"), oracle=oracle,
+                         limits=TEST_LIMITS, include_hidden=True, prerequisites=False)
 
 
 def test_a_function_check_of_another_seed_gets_its_own_reference():
