@@ -9,7 +9,7 @@ from pathlib import Path
 from grader.checks.base import Check, Context, Exercise, Oracle
 from grader.checks.failure import CheckFailed
 from grader.expected import StoredOracle, StoreError
-from grader.result import CheckResult, ExerciseResult
+from grader.result import CheckResult, ExerciseResult, fault_of
 from grader.runner.limits import Limits
 from grader.runner.sandbox import NO_SANDBOX, Sandbox
 from grader.runner.session import Session
@@ -48,16 +48,6 @@ def ungraded_result(exercise: Exercise, message: str, include_hidden: bool = Fal
     result.checks = [failed_result(c, message) for c in exercise.checks
                      if include_hidden or not c.hidden]
     return result
-
-
-#: Runner error kinds that mean the learner's process hung or died, and what they count as.
-_FAULTS = {"timeout": "timeout", "crashed": "crashed", "memory": "crashed"}
-
-
-def _fault(kinds: list[str | None]) -> str | None:
-    """"timeout" or "crashed" when any of ``kinds`` says so (a timeout wins), else None."""
-    faults = {_FAULTS[k] for k in kinds if k in _FAULTS}
-    return "timeout" if "timeout" in faults else ("crashed" if faults else None)
 
 
 def _run_check(check: Check, ctx: Context) -> CheckResult:
@@ -126,12 +116,19 @@ def grade_submission(
             error = session.import_error
             result.error = error.message
             result.checks = [failed_result(c, error.message) for c in checks]
-            result.fault = _fault([error.cause])
+            result.fault = fault_of([error.cause])
+            result.learner_output = session.output
         else:
             ctx = Context(session, oracle, exercise)
-            result.checks = [_run_check(check, ctx) for check in checks]
-            result.fault = _fault([c.kind for c in result.checks])
-        result.learner_output = session.output
+            # Hidden checks run last, and what the code prints meanwhile is kept apart: it may
+            # show their inputs, which learners must not see.
+            result.checks = [_run_check(check, ctx) for check in checks if not check.hidden]
+            shown = session.output
+            result.checks += [_run_check(check, ctx) for check in checks if check.hidden]
+            result.fault = fault_of([c.kind for c in result.checks])
+            output = session.output
+            result.hidden_output = output[len(shown):] if output.startswith(shown) else ""
+            result.learner_output = shown
     result.seconds = round(time.perf_counter() - started, 3)
     if not include_hidden and submission.search_dir is not None:
         _graded[_identity(exercise, submission)] = result

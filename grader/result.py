@@ -78,7 +78,8 @@ class ExerciseResult:
     ``error`` is a one-line message when the submission could not be graded at all
     (its checks then all failed); ``learner_output`` is what the learner's code printed;
     ``fault`` is ``"timeout"`` or ``"crashed"`` when the learner's code hung or died (at import
-    or in a check), else None; ``seconds`` is the wall time of grading it, when measured.
+    or in a check), else None; ``seconds`` is the wall time of grading it, when measured;
+    ``hidden_output`` is what the code printed while hidden checks ran (instructors only).
     """
 
     exercise: str
@@ -91,6 +92,7 @@ class ExerciseResult:
     notes: list[str] = field(default_factory=list)  # said before the checks, e.g. prerequisites
     fault: str | None = None
     seconds: float | None = None
+    hidden_output: str = ""
 
     @property
     def score(self) -> float:
@@ -126,6 +128,8 @@ class ExerciseResult:
             data["fault"] = self.fault
         if self.seconds is not None:
             data["seconds"] = self.seconds
+        if self.hidden_output:
+            data["hidden_output"] = self.hidden_output
         return data
 
     @classmethod
@@ -142,11 +146,28 @@ class ExerciseResult:
             notes=list(data.get("notes", [])),
             fault=data.get("fault"),
             seconds=_seconds(data.get("seconds")),
+            hidden_output=str(data.get("hidden_output", "")),
         )
 
     def redacted(self) -> ExerciseResult:
-        """What a learner may see: hidden checks reduced to their name and points."""
-        return replace(self, checks=[c.redacted() for c in self.checks])
+        """What a learner may see: hidden checks reduced to their name and points, without
+        what the code printed during them or a fault that only they met."""
+        fault = self.fault
+        if self.error is None and any(c.hidden for c in self.checks):
+            fault = fault_of([c.kind for c in self.checks if not c.hidden])
+        return replace(self, checks=[c.redacted() for c in self.checks], hidden_output="",
+                       fault=fault)
+
+
+#: Runner error kinds that mean the learner's process hung or died, and what they count as.
+_FAULTS = {"timeout": "timeout", "crashed": "crashed", "memory": "crashed"}
+
+
+def fault_of(kinds: list[str | None]) -> str | None:
+    """"timeout" or "crashed" when any of the checks' runner error ``kinds`` says so (a timeout
+    wins), else None."""
+    faults = {_FAULTS[k] for k in kinds if k in _FAULTS}
+    return "timeout" if "timeout" in faults else ("crashed" if faults else None)
 
 
 def _seconds(value: object) -> float | None:

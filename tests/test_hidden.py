@@ -329,6 +329,39 @@ def test_the_live_oracle_tells_apart_references_of_the_same_key_made_from_other_
     assert live.expected(exercise, first) == 10
 
 
+def test_what_the_code_prints_or_meets_during_hidden_checks_is_for_instructors_only(tmp_path):
+    """Printing its inputs would show a hidden check's random cases; a timeout met only on a
+    hidden input would say so. Both stay in the full result and out of the learner's view."""
+    learner = tmp_path / "ex01_activations.py"
+    learner.write_text((SOLUTIONS / "ex01_activations.py").read_text() + textwrap.dedent("""
+
+        _elu, _sigmoid = elu, sigmoid
+
+
+        def elu(x, alpha=1.0):
+            while alpha not in (1.0, 0.5):  # the public checks' alphas; hidden ones hang
+                pass
+            return _elu(x, alpha)
+
+
+        def sigmoid(x):
+            print("sigmoid called on shape", np.shape(x))
+            return _sigmoid(x)
+    """))
+    exercise, oracle = prepare(load("ex01"), SOLUTIONS, "s1", live=LIVE)
+    result = grade_submission(exercise, locate(tmp_path, "ex01_activations"), oracle=oracle,
+                              limits=TEST_LIMITS, include_hidden=True, prerequisites=False)
+    assert failing(result).keys() == {"hidden: elu with a random alpha"}
+    assert result.fault == "timeout"
+    assert "sigmoid called on shape" in result.learner_output
+    assert "sigmoid called on shape" in result.hidden_output
+    assert ExerciseResult.from_json(result.to_json()) == result
+    shown = result.redacted()
+    assert shown.fault is None and shown.hidden_output == ""
+    assert shown.learner_output == result.learner_output
+    assert result.hidden_output not in shown.learner_output
+
+
 def test_a_broken_reference_solution_is_the_graders_fault_not_the_learners(tmp_path):
     """A solution that cannot be imported (or raises) stops grading with StoreError, which a
     batch reports as a grader error and never records; it must not fail the learner's check."""
