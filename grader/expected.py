@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from grader import SOLUTIONS_DIR
 from grader.checks.base import Exercise, Ref
 from grader.checks.mistakes import RAISED, Raised
 
 STORE_DIR = Path(__file__).parent / "data" / "expected"
-#: Where the reference solutions are in a checkout of the course (absent from the student bundle).
-SOLUTIONS_DIR = Path(__file__).resolve().parent.parent / "solutions"
 EXERCISE_NAME = re.compile(r"ex[0-9]{2}_\w+")
 MANIFEST = "__manifest__"
 

@@ -173,8 +173,9 @@ def _bwrap_options(scratch: str, program: str = "bwrap") -> list[str]:
     readable = _readable()
     for path in readable:
         options += ["--ro-bind-try", path, path]
+    bound = readable + [p for p in _SYSTEM_DIRS if not os.path.islink(p)]
     for path in _secrets():
-        if any(_within(path, source) for source in readable):
+        if any(_within(path, source) for source in bound):  # e.g. a checkout under /usr
             options += ["--tmpfs", path, "--remount-ro", path]  # an empty, read-only folder
     return [*options, "--bind", scratch, scratch, "--remount-ro", "/", "--chdir", scratch]
 
@@ -224,8 +225,7 @@ def _bwrap_sizes_tmpfs(program: str) -> bool:
 def _secrets() -> list[str]:
     """Existing folders hidden even when a bound folder holds them: the instructor's solutions
     (beside the grader package in a checkout)."""
-    solutions = Path(grader.__file__).resolve().parent.parent / "solutions"
-    return [str(solutions)] if solutions.is_dir() else []
+    return [str(grader.SOLUTIONS_DIR)] if grader.SOLUTIONS_DIR.is_dir() else []
 
 
 def _within(path: str, folder: str) -> bool:

@@ -440,6 +440,14 @@ def test_bubblewrap_hides_the_solutions_inside_a_bound_folder(monkeypatch, tmp_p
     assert argv[at - 1: at + 3] == ["--tmpfs", str(SOLUTIONS), "--remount-ro", str(SOLUTIONS)]
 
 
+def test_bubblewrap_hides_solutions_inside_a_system_folder(monkeypatch, tmp_path):
+    """E.g. a checkout at /usr/src/app, as container images often have it."""
+    monkeypatch.setattr(sandbox_module, "_secrets", lambda: ["/usr/src/app/solutions"])
+    argv = Sandbox("bubblewrap").wrap(["python"], str(tmp_path))
+    at = argv.index("/usr/src/app/solutions")
+    assert argv[at - 1] == "--tmpfs" and argv[at + 1: at + 3] == ["--remount-ro", argv[at]]
+
+
 def test_asking_for_a_missing_bubblewrap_says_why_in_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SandboxUnavailable) as caught:
