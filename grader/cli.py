@@ -7,7 +7,8 @@
     grade report OUT                   the class report of a batch, OUT/report.html
     grade release OUT                  the students' bundle (instructors only)
 
-Exit status: 0 full marks, 1 otherwise, 2 for a usage error (printed as one line).
+Exit status: 0 full marks, 1 otherwise, 2 for a usage error (printed as one line); ``batch``
+exits 0 when the class was graded, 1 when the grader itself failed on some run, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from grader import __version__
+from grader import SOLUTIONS_DIR, __version__
 from grader.registry import EXERCISE_MODULES, UnknownExercise, all_exercises, load, resolve
 
 FORMATS = click.Choice(["text", "json", "junit", "markdown"])
@@ -274,28 +276,33 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
     from grader.batch.run import BatchOptions, run_batch
     from grader.batch.worker import HiddenSpec
     from grader.engine import display_path
+    from grader.hidden import HiddenChecksError, with_hidden
     from grader.runner.sandbox import SandboxUnavailable, detect
 
     if out.resolve().is_relative_to(submissions.resolve()):
         raise click.UsageError("--out must not be inside SUBMISSIONS (it would count as a "
                                "student)")
-    if seed is not None and not hidden:
+    given = click.get_current_context().get_parameter_source("seed")
+    if seed is not None and not hidden and given is ParameterSource.COMMANDLINE:
         raise click.UsageError("--seed is for hidden checks: add --hidden")
+    chosen = _exercise_list(exercises)
     spec = None
     if hidden:
         if not seed:
             raise click.UsageError("--hidden needs --seed (or $BACKPROP_LAB_SEED)")
-        solutions = solutions or Path(__file__).resolve().parent.parent / "solutions"
-        if not (solutions / "hidden").is_dir():
-            raise click.UsageError(f"--hidden needs the instructor's solutions with hidden "
-                                   f"checks; none at {solutions}/hidden (use --solutions)")
-        spec = HiddenSpec(seed, solutions.resolve())
+        solutions = (solutions or SOLUTIONS_DIR).resolve()
+        try:  # once here, rather than failing in every student's run
+            for exercise_id in chosen:
+                with_hidden(load(exercise_id), solutions, seed)
+        except HiddenChecksError as error:
+            raise click.UsageError(f"{error} (use --solutions)") from None
+        spec = HiddenSpec(seed, solutions)
     try:
         sandbox = detect(isolation)
     except SandboxUnavailable as error:
         raise click.UsageError(str(error)) from None
-    options = BatchOptions(submissions.resolve(), out.resolve(), _exercise_list(exercises),
-                           jobs, sandbox, timeout, spec)
+    options = BatchOptions(submissions.resolve(), out.resolve(), chosen, jobs, sandbox, timeout,
+                           spec)
     try:
         summary = run_batch(options, ConsoleProgress())
     except GradebookError as error:
@@ -305,6 +312,8 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
             raise click.ClickException(
                 f"the grader failed ({type(error).__name__}: {error}); results already "
                 f"recorded are kept in {out}: run the same command again") from None
+        if Path(str(error.filename)).resolve().is_relative_to(options.out):
+            raise click.ClickException(f"cannot write {out}: {error}") from None
         raise click.ClickException(f"cannot grade {submissions}: {error}") from None
     click.echo(f"batch: {summary.students} student(s), {len(options.exercises)} exercise(s)"
                + (f"; {summary.problems} entr{'y' if summary.problems == 1 else 'ies'} "

@@ -64,20 +64,68 @@ def test_stopping_the_workers_tolerates_one_that_is_already_gone():
     (ProcessLookupError(3, "No such process"),
      "the grader failed (ProcessLookupError: [Errno 3] No such process); results already "
      "recorded are kept in"),
-    (PermissionError(13, "Permission denied", "/somewhere/out/grades.csv"),
-     "cannot grade"),
+    (PermissionError(13, "Permission denied", "/somewhere/else/alice.zip"),
+     "cannot grade {tmp}/subs: [Errno 13] Permission denied: '/somewhere/else/alice.zip'"),
+    (NotADirectoryError(20, "Not a directory", "{tmp}/out/feedback/alice"),
+     "cannot write {tmp}/out: [Errno 20] Not a directory"),
 ])
 def test_an_os_error_during_a_batch_is_one_line_that_says_whose_fault(
         error, needle, monkeypatch, tmp_path, capsys):
+    if error.filename:
+        error.filename = error.filename.format(tmp=tmp_path)
+
     def fail(*args, **kwargs):
         raise error
 
     monkeypatch.setattr(batch_run, "run_batch", fail)
-    (tmp_path / "subs").mkdir()
+    code, stderr = run_main(capsys, tmp_path)
+    assert code == 1
+    assert stderr.startswith("grade: ") and needle.format(tmp=tmp_path) in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+class Reached(Exception):
+    """Raised in place of run_batch: the command got as far as grading."""
+
+
+def run_main(capsys, tmp_path, *args: str) -> tuple[int, str]:
+    """`grade batch tmp/subs --out tmp/out --isolation none ARGS` in this process: its exit
+    status and stderr."""
+    (tmp_path / "subs").mkdir(exist_ok=True)
     with pytest.raises(SystemExit) as exit_status:
         main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+              "--isolation", "none", *args])
+    return exit_status.value.code, capsys.readouterr().err
+
+
+def test_a_seed_in_the_environment_does_not_stop_a_batch_without_hidden_checks(
+        monkeypatch, tmp_path, capsys):
+    def reached(*args, **kwargs):
+        raise Reached
+
+    monkeypatch.setattr(batch_run, "run_batch", reached)
+    monkeypatch.setenv("BACKPROP_LAB_SEED", "s3cret")
+    (tmp_path / "subs").mkdir()
+    with pytest.raises(Reached):
+        main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
               "--isolation", "none"])
-    stderr = capsys.readouterr().err
-    assert exit_status.value.code == 1
-    assert stderr.startswith("grade: ") and needle in stderr, stderr
-    assert len(stderr.strip().splitlines()) == 1
+    # given on the command line without --hidden: refused
+    code, stderr = run_main(capsys, tmp_path, "--seed", "s3cret")
+    assert code == 2 and "--seed is for hidden checks: add --hidden" in stderr
+
+
+def test_broken_hidden_checks_stop_the_batch_before_any_grading(monkeypatch, tmp_path, capsys):
+    def reached(*args, **kwargs):
+        raise Reached
+
+    monkeypatch.setattr(batch_run, "run_batch", reached)
+    solutions = tmp_path / "solutions"
+    (solutions / "hidden").mkdir(parents=True)
+    (solutions / "hidden" / "ex01_activations.py").write_text("def hidden_checks(rng:\n")
+    code, stderr = run_main(capsys, tmp_path, "--hidden", "--seed", "s", "--solutions",
+                            str(solutions), "--exercises", "ex01")
+    assert code == 2 and len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith("grade: ") and "ex01_activations.py" in stderr, stderr
+    code, stderr = run_main(capsys, tmp_path, "--hidden", "--seed", "s", "--solutions",
+                            str(tmp_path / "nowhere"))
+    assert code == 2 and "no solutions folder" in stderr, stderr
