@@ -104,3 +104,34 @@ def test_a_result_without_a_valid_time_reads_back_without_one(stored):
     data["seconds"] = data["tests"][0]["seconds"] = stored
     result = ExerciseResult.from_json(data)
     assert result.seconds is None and result.checks[0].seconds is None
+
+
+def test_outputs_never_show_a_result_recorded_for_other_files_or_another_grader(tmp_path):
+    """A run stopped before it regraded a changed file must not present the old grade."""
+    from grader.batch.entries import Entry
+    from grader.batch.outputs import NOT_GRADED, student_results
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.record("alice", "c1", "g1", a_result(), 0.5)
+        entries = [Entry("alice", tmp_path / "alice", None)]
+        assert student_results(book, entries, ["ex01"])["alice"]["ex01"] == a_result()
+        now = student_results(book, entries, ["ex01"], {"alice": ("c1", "g1")})
+        assert now["alice"]["ex01"] == a_result()
+        for changed in [("c2", "g1"), ("c1", "g2")]:
+            stale = student_results(book, entries, ["ex01"], {"alice": changed})["alice"]["ex01"]
+            assert stale.error == NOT_GRADED and stale.score == 0
+
+
+def test_the_note_says_missing_only_for_a_file_not_handed_in(tmp_path):
+    from grader.batch.entries import Entry
+    from grader.batch.outputs import _note
+    from grader.batch.worker import missing_message
+    from grader.engine import ungraded_result
+    from grader.registry import load
+
+    entry = Entry("bob", tmp_path / "bob", None)
+    missing = ungraded_result(load("ex01"), missing_message("ex01_activations"))
+    broken = ungraded_result(load("ex02"), "could not import your code: TypeError: f() "
+                                           "missing 1 required positional argument: 'x'")
+    assert _note(entry, {"ex01": missing, "ex02": broken}) == (
+        "ex01 missing; ex02 could not be imported")

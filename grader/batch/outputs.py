@@ -22,6 +22,7 @@ from pathlib import Path
 import grader
 from grader.batch.entries import Entry
 from grader.batch.gradebook import Gradebook
+from grader.batch.worker import missing_message
 from grader.engine import prerequisite_note, ungraded_result
 from grader.formats.gradescope import gradescope
 from grader.formats.html import html
@@ -63,13 +64,22 @@ def _with_prerequisite_notes(results: dict[str, ExerciseResult]) -> None:
         result.notes = [*notes, *(n for n in result.notes if n not in notes)]
 
 
-def student_results(book: Gradebook, entries: list[Entry],
-                    exercises: list[str]) -> dict[str, dict[str, ExerciseResult]]:
+def student_results(book: Gradebook, entries: list[Entry], exercises: list[str],
+                    current: dict[str, tuple[str, str]] | None = None,
+                    ) -> dict[str, dict[str, ExerciseResult]]:
     """Student -> exercise -> result, for every entry; an entry that could not be graded gets
-    a failed result per exercise saying why."""
+    a failed result per exercise saying why.
+
+    ``current`` maps each student to the (content hash, grader hash) of this run: a result
+    recorded for other files or another grader (an interrupted run did not regrade it) shows as
+    not graded yet, never as the current grade. None: every stored result counts.
+    """
     graded: dict[str, dict[str, ExerciseResult]] = {}
     students = [e.student for e in entries if e.problem is None]
     for recorded in book.results(students, exercises):
+        if current is not None and current.get(recorded.student) != (
+                recorded.content_hash, recorded.grader_hash):
+            continue
         graded.setdefault(recorded.student, {})[recorded.exercise] = recorded.result
     table = {}
     for entry in entries:
@@ -97,7 +107,7 @@ def _note(entry: Entry, results: dict[str, ExerciseResult]) -> str:
             said.append(f"{exercise} timed out")
         elif result.fault == "crashed":
             said.append(f"{exercise} crashed")
-        elif result.error and "missing" in result.error:
+        elif result.error == missing_message(load(exercise).module):
             said.append(f"{exercise} missing")
         elif result.error == NOT_GRADED:
             said.append(f"{exercise} not graded yet")
@@ -106,11 +116,12 @@ def _note(entry: Entry, results: dict[str, ExerciseResult]) -> str:
     return "; ".join(said)
 
 
-def write_outputs(out: Path, book: Gradebook, entries: list[Entry],
-                  exercises: list[str]) -> list[Path]:
-    """Write grades.csv, grades.json and every student's feedback folder; returns the paths
-    of the class-wide files and of the feedback folder."""
-    table = student_results(book, entries, exercises)
+def write_outputs(out: Path, book: Gradebook, entries: list[Entry], exercises: list[str],
+                  current: dict[str, tuple[str, str]] | None = None) -> list[Path]:
+    """Write grades.csv, grades.json and every student's feedback folder (only results valid
+    for ``current``, as in :func:`student_results`); returns the paths of the class-wide files
+    and of the feedback folder."""
+    table = student_results(book, entries, exercises, current)
     rows = []
     for entry in entries:
         results = table[entry.student]

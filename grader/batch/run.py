@@ -107,7 +107,9 @@ def run_batch(options: BatchOptions, progress: Progress | None = None,
             version = grader_hash(options.timeout,
                                   options.hidden.seed if options.hidden else None,
                                   options.hidden.solutions if options.hidden else None)
-            tasks, summary.reused = _plan(options, entries, book, version)
+            current = {entry.student: (submission_hash(entry.folder), version)
+                       for entry in entries if entry.folder is not None}
+            tasks, summary.reused = _plan(options, entries, book, current)
             run = book.start_run(options.sandbox.kind, options.jobs, options.exercises,
                                  options.hidden is not None)
             status = "finished"
@@ -120,7 +122,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None,
             finally:
                 progress.stop()
                 book.finish_run(run, summary.graded, summary.reused, status)
-            summary.outputs = write_outputs(out, book, entries, options.exercises)
+            summary.outputs = write_outputs(out, book, entries, options.exercises, current)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary.seconds = time.monotonic() - started
@@ -128,21 +130,20 @@ def run_batch(options: BatchOptions, progress: Progress | None = None,
 
 
 def _plan(options: BatchOptions, entries: list[Entry], book: Gradebook,
-          version: str) -> tuple[list[Task], int]:
+          current: dict[str, tuple[str, str]]) -> tuple[list[Task], int]:
     """The tasks whose result is not in the gradebook for this content and grader
-    (``version``), and how many results are reused."""
+    (``current``: student -> (content hash, grader hash)), and how many results are reused."""
     stored = book.hashes()
     tasks, reused = [], 0
     for entry in entries:
         if entry.folder is None:
             continue
-        content = submission_hash(entry.folder)
         for exercise in options.exercises:
-            if stored.get((entry.student, exercise)) == (content, version):
+            if stored.get((entry.student, exercise)) == current[entry.student]:
                 reused += 1
                 continue
-            tasks.append(Task(entry.student, exercise, entry.folder, content, options.timeout,
-                              options.sandbox, options.hidden))
+            tasks.append(Task(entry.student, exercise, entry.folder, current[entry.student][0],
+                              options.timeout, options.sandbox, options.hidden))
     return tasks, reused
 
 

@@ -97,6 +97,11 @@ def limits_for(exercise: Exercise, timeout: float | None) -> Limits:
     return with_timeout(own, max(timeout, own.call_timeout) if exercise.limits else timeout)
 
 
+def missing_message(module: str) -> str:
+    """The error of an exercise whose file the student did not hand in."""
+    return f"{module}.py (or .ipynb) is missing from the submission"
+
+
 def grade_task(task: Task) -> str:
     """Grade one task; returns JSON: ``{"student", "exercise", "content_hash", "seconds",
     "result"}``, or ``{"student", "exercise", "grader_error"}`` when the grader itself failed."""
@@ -121,10 +126,8 @@ def _grade(task: Task) -> str:
         try:
             submission = locate(task.folder, exercise.module)
         except SubmissionError:
-            result = ungraded_result(
-                exercise, f"{exercise.module}.py (or .ipynb) is missing from the submission",
-                include_hidden=task.hidden is not None,
-            )
+            result = ungraded_result(exercise, missing_message(exercise.module),
+                                     include_hidden=task.hidden is not None)
         else:
             result = grade_submission(
                 exercise, submission, oracle=oracle, limits=limits,
