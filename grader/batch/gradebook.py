@@ -135,11 +135,19 @@ class Gradebook:
 
     def record_entry(self, student: str, source: str, problem: str | None) -> None:
         """Remember a student's entry and why it cannot be graded (None when it can)."""
-        self._db.execute(
-            "INSERT INTO entries VALUES (?,?,?,?) ON CONFLICT(student) DO UPDATE SET "
-            "source=excluded.source, problem=excluded.problem, seen_at=excluded.seen_at",
-            (student, source, problem, _now()),
-        )
+        self.record_entries([(student, source, problem)])
+
+    def record_entries(self, entries: list[tuple[str, str, str | None]]) -> None:
+        """:meth:`record_entry` for each (student, source, problem), in one transaction (one
+        sync to disk for the whole class, not one per student)."""
+        now = _now()
+        with self._db:  # BEGIN ... COMMIT, or ROLLBACK on an error
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO entries VALUES (?,?,?,?) ON CONFLICT(student) DO UPDATE SET "
+                "source=excluded.source, problem=excluded.problem, seen_at=excluded.seen_at",
+                [(student, source, problem, now) for student, source, problem in entries],
+            )
 
     def problems(self) -> dict[str, str]:
         """Student -> why their entry could not be graded, as last seen."""

@@ -17,7 +17,6 @@ import multiprocessing
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,8 +81,7 @@ def _is_failure(result: ExerciseResult) -> bool:
     return result.fault is not None or result.error is not None
 
 
-def run_batch(options: BatchOptions, progress: Progress | None = None,
-              on_interrupt: Callable[[], None] | None = None) -> BatchSummary:
+def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchSummary:
     """Grade ``options.submissions`` into ``options.out``; see the module docstring.
 
     Ctrl-C stops the run: what was recorded stays, the outputs are written, and
@@ -100,8 +98,7 @@ def run_batch(options: BatchOptions, progress: Progress | None = None,
     try:
         with Gradebook(out / GRADEBOOK) as book:
             entries = discover(options.submissions, staging)
-            for entry in entries:
-                book.record_entry(entry.student, str(entry.source), entry.problem)
+            book.record_entries([(e.student, str(e.source), e.problem) for e in entries])
             summary.students = len(entries)
             summary.problems = sum(1 for e in entries if e.problem)
             version = grader_hash(options.timeout,
@@ -117,8 +114,6 @@ def run_batch(options: BatchOptions, progress: Progress | None = None,
                 _grade(tasks, options.jobs, book, version, progress, summary)
             except KeyboardInterrupt:
                 summary.interrupted, status = True, "interrupted"
-                if on_interrupt:
-                    on_interrupt()
             finally:
                 progress.stop()
                 book.finish_run(run, summary.graded, summary.reused, status)
