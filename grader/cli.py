@@ -30,7 +30,10 @@ _FILES_KEY = "grade.files"
 
 
 def _remember_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """Keep --output/--summary for _emit; a file in a missing folder fails before grading."""
+    """Keep --output/--summary for _emit; a folder, or a file in a missing folder (an empty
+    value, as an unset $GITHUB_STEP_SUMMARY gives, is the current folder) fails before grading."""
+    if value is not None and value.is_dir():
+        raise click.BadParameter(f"{str(value) or '(empty)'!r} is a folder, not a file")
     if value is not None and not value.resolve().parent.is_dir():
         raise click.BadParameter(f"no folder {value.parent} to write {value.name} in")
     ctx.meta.setdefault(_FILES_KEY, {})[param.name] = value
@@ -116,14 +119,14 @@ def _emit(results, output_format: str, single: bool) -> int:
     ctx = click.get_current_context(silent=True)
     files = ctx.meta.get(_FILES_KEY, {}) if ctx else {}
     output, summary = files.get("output"), files.get("summary")
+    if output is not None or output_format == "text":
+        _print_text(results, single)  # first, so that a file that cannot be written loses nothing
+    else:
+        click.echo(_render(results, output_format, single), nl=False)
     if output is not None:
         _write(output, _render(results, output_format, single))
     if summary is not None:
         _write(summary, _render(results, "markdown", single), append=True)
-    if output is not None or output_format == "text":
-        _print_text(results, single)
-    else:
-        click.echo(_render(results, output_format, single), nl=False)
     return 0 if results and all(r.full_marks for r in results) else 1
 
 

@@ -312,5 +312,14 @@ def test_cli_unwritable_file_is_a_one_line_usage_error(tmp_path, option, target)
     done = run_grade("ex02", "--path", str(SOLUTIONS), "--format", "junit", option,
                      target.format(tmp=tmp_path))
     assert done.returncode == 2
+    assert done.stdout == ""  # refused before grading
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stderr.startswith("grade: ") and "Traceback" not in done.stderr + done.stdout
+
+
+def test_cli_an_empty_summary_path_is_refused_before_grading(tmp_path):
+    """`--summary "$GITHUB_STEP_SUMMARY"` with the variable unset, as when run locally."""
+    done = run_grade("ex02", "--path", str(SOLUTIONS), "--summary", "")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("grade: ") and "is a folder, not a file" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
