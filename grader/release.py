@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.authoring import stubs
-from grader.checks.base import Exercise
 from grader.expected import STORE_DIR, StoredOracle, StoreError
 
 #: The instructor's repository: the one this grader package lives in.
@@ -126,7 +125,7 @@ def _check_repo(repo: Path, out: Path) -> None:
         if out.resolve().is_relative_to(repo / name):
             raise ReleaseError(f"{out} is inside {repo / name}: write the bundle elsewhere")
     try:
-        check_stores(repo / STORE_DIR.relative_to(REPO))
+        check_stores(repo / STORE_DIR.resolve().relative_to(REPO))
     except StoreError as error:
         raise ReleaseError(str(error)) from None
 
@@ -265,13 +264,12 @@ def _check_install_tables(original: dict, text: str) -> None:
         raise ReleaseError("pyproject.toml for the bundle lost part of what installs it")
 
 
-def student_readme(template: str, exercises: Sequence[Exercise] | None = None) -> str:
+def student_readme(template: str) -> str:
     """The students' README: ``template`` with ``$exercises`` replaced by a table of the
     exercises (id, file, title, points) and their total."""
-    if exercises is None:
-        from grader.registry import all_exercises
+    from grader.registry import all_exercises
 
-        exercises = all_exercises()
+    exercises = all_exercises()
     rows = ["| id | file | what you build | points |", "| --- | --- | --- | ---: |"]
     rows += [f"| {e.id} | `exercises/{e.module}.py` | {e.title} | {e.max_score:g} |"
              for e in exercises]

@@ -275,6 +275,14 @@ def test_a_missing_or_stale_store_stops_the_release(tmp_path):
         release.check_stores(stores)
 
 
+def test_the_repository_check_works_when_the_grader_is_imported_through_a_link(monkeypatch,
+                                                                             tmp_path):
+    """E.g. PYTHONPATH pointing at a symbolic link to the checkout."""
+    (tmp_path / "link").symlink_to(REPO)
+    monkeypatch.setattr(release, "STORE_DIR", tmp_path / "link" / "grader/data/expected")
+    release._check_repo(REPO, tmp_path / "bundle")  # no error: the stores are up to date
+
+
 def test_release_without_solutions_is_a_one_line_error(tmp_path):
     with pytest.raises(release.ReleaseError, match="no solutions in .*instructor's repository"):
         release.build(tmp_path / "out", repo=tmp_path, echo=lambda line: None)
