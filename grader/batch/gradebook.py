@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+#: The gradebook's file name in a batch's output folder.
+GRADEBOOK = "gradebook.sqlite"
+
+
 class GradebookError(Exception):
     """The gradebook file cannot be used (one line)."""
 

@@ -22,13 +22,12 @@ from pathlib import Path
 
 from grader.batch.entries import Entry, discover
 from grader.batch.fingerprint import grader_hash, submission_hash
-from grader.batch.gradebook import Gradebook
+from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.batch.outputs import write_outputs
 from grader.batch.worker import HiddenSpec, Task, grade_task, init_worker
 from grader.result import ExerciseResult
 from grader.runner.sandbox import Sandbox
 
-GRADEBOOK = "gradebook.sqlite"
 _STAGING = ".staging"
 
 

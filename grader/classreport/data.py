@@ -14,15 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.batch.gradebook import Gradebook, GradebookError, Recorded
-from grader.batch.run import GRADEBOOK
+from grader.batch.gradebook import GRADEBOOK, Gradebook, GradebookError, Recorded
 from grader.formats import view
 from grader.registry import EXERCISE_MODULES
-from grader.result import ExerciseResult
+from grader.result import ExerciseResult, fault_of
 
 GRADES = "grades.json"
-#: Runner error kinds behind each fault, for the message shown with it.
-_FAULT_KINDS = {"timeout": ("timeout",), "crashed": ("crashed", "memory")}
 
 
 class ReportError(Exception):
@@ -285,9 +282,9 @@ def _fault_message(result: ExerciseResult | None, fault: str) -> str:
     """What the grader said about a run that timed out or crashed."""
     if result is None:
         return ""
-    failed = [check for check in result.checks if not check.passed]
+    failed = view.failed_checks(result)
     for check in failed:
-        if check.kind in _FAULT_KINDS.get(fault, ()):
+        if fault_of([check.kind]) == fault:
             return f"{check.name}: {check.output}"
     if result.error:
         return result.error
