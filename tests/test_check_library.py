@@ -237,6 +237,18 @@ def test_resolve_rejects_unknown_names_listing_the_known(name):
         resolve(name)
 
 
+def test_a_reference_key_stands_for_one_computation_within_each_exercise():
+    """Two references under one key would share a stored value: mistakes of different classes
+    named alike ("dout ignored" of MulLayer and of AddLayer) once did."""
+    for exercise in all_exercises():
+        seen: dict[str, str] = {}
+        for ref in exercise.refs():
+            made = fingerprint(ref.inputs)
+            assert seen.setdefault(ref.key, made) == made, (exercise.id, ref.key)
+        mistake_refs = [r.key for c in exercise.checks for r in c.refs if ":: mistake ::" in r.key]
+        assert len(set(mistake_refs)) == len(mistake_refs), exercise.id
+
+
 def test_check_names_are_unique_within_each_exercise():
     for exercise in all_exercises():
         names = [c.name for c in exercise.checks]

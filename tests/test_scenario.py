@@ -151,6 +151,43 @@ def test_variant_mistake_is_stored_from_instructor_code_and_named(tmp_path):
     assert result.full_marks
 
 
+DOUBLING = """
+class DoublingCounter:
+    def __init__(self):
+        self.n = 0
+
+    def step(self, k):
+        self.n += 2 * k
+        return self.n
+"""
+
+
+def test_mistakes_of_different_classes_may_share_a_name(tmp_path):
+    """Each keeps its own stored prediction ("dout ignored" of MulLayer and of AddLayer)."""
+    forgets = Mistake("wrong state", "the counter forgets its state between calls",
+                      variant={"Counter": "ForgetfulCounter"})
+    doubles = Mistake("wrong state", "the counter adds twice the step",
+                      variant={"Counter": "DoublingCounter"})
+    exercise = Exercise("ex96", "ex96_counter", "demo", checks=(
+        scenario_check("Counter keeps its state", counter_scenario, inputs=("steps",),
+                       mistakes=[forgets, doubles]),))
+    assert len(exercise.checks[0].refs) == 3  # the reference and one per mistake
+    solutions = tmp_path / "solutions"
+    (solutions / "mistakes").mkdir(parents=True)
+    (solutions / "ex96_counter.py").write_text(COUNTER)
+    (solutions / "mistakes" / "ex96_counter.py").write_text(FORGETFUL + DOUBLING)
+    build([exercise], solutions, tmp_path / "store")
+    for bug, message in [("self.n = 0\n        self.n += k", forgets.message),
+                         ("self.n += 2 * k", doubles.message)]:
+        learner = tmp_path / "learner.py"
+        learner.write_text(COUNTER.replace("self.n += k", bug))
+        check = grade_submission(exercise, locate(learner, "ex96_counter"),
+                                 oracle=StoredOracle(tmp_path / "store"),
+                                 limits=TEST_LIMITS).checks[0]
+        assert not check.passed and check.diagnosis == "wrong state", check.output
+        assert message in check.output, check.output
+
+
 UPDATER = """
 import numpy as np
 

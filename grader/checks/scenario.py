@@ -19,6 +19,7 @@ values are fingerprinted by them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -182,12 +183,20 @@ def scenario_check(
     very same values, all of them are (the scenario cannot tell them apart).
     """
     ref = Ref(name, inputs, lambda solution: scenario(ReferenceApi(solution)))
-    variant_refs = {
-        m.name: Ref(f"{name} :: mistake :: {m.name}", inputs,
-                    lambda solution, m=m: scenario(ReferenceApi(Variant(solution, m.variant))))
-        for m in mistakes
-        if m.variant
-    }
+    with_variant = [m for m in mistakes if m.variant]
+    names = Counter(m.name for m in with_variant)
+
+    def variant_ref(m: Mistake) -> Ref:
+        # Mistakes of different classes may share a name ("dout ignored"): the variant they
+        # run tells them apart, in the key and in the inputs (so a stored value made for
+        # another variant is detected).
+        key = f"{name} :: mistake :: {m.name}"
+        if names[m.name] > 1:
+            key += f" ({', '.join(sorted(m.variant.values()))})"
+        return Ref(key, (inputs, m.variant),
+                   lambda solution: scenario(ReferenceApi(Variant(solution, m.variant))))
+
+    variant_refs = {id(m): variant_ref(m) for m in with_variant}
 
     def predictions(ctx: Context, expected: dict) -> list[tuple[Mistake, dict]]:
         found = []
@@ -195,7 +204,7 @@ def scenario_check(
             if mistake.derive is not None:
                 predicted = derived(mistake, expected)
             elif mistake.variant:
-                predicted = ctx.expected(variant_refs[mistake.name])
+                predicted = ctx.expected(variant_refs[id(mistake)])
             else:
                 continue
             if predicted is not None:
