@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import importlib
 import json
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,9 +27,9 @@ import numpy as np
 from grader import SOLUTIONS_DIR
 from grader.checks.base import Exercise, Ref
 from grader.checks.mistakes import RAISED, Raised
+from grader.runner.submission import EXERCISE_STEM
 
 STORE_DIR = Path(__file__).parent / "data" / "expected"
-EXERCISE_NAME = re.compile(r"ex[0-9]{2}_\w+")
 MANIFEST = "__manifest__"
 
 
@@ -168,7 +167,7 @@ class LiveOracle:
         # from another solutions folder, so that each oracle reads its own folder.
         for name, loaded in list(sys.modules.items()):
             origin = getattr(loaded, "__file__", None)
-            if EXERCISE_NAME.fullmatch(name) and origin and str(Path(origin).parent) != folder:
+            if EXERCISE_STEM.fullmatch(name) and origin and str(Path(origin).parent) != folder:
                 del sys.modules[name]
         importlib.invalidate_caches()
         return importlib.import_module(exercise.module)
