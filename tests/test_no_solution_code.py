@@ -20,8 +20,9 @@ import pytest
 from conftest import REPO, SOLUTIONS
 
 GRADER = REPO / "grader"
-#: Instructor-only folders of solutions/ that are not reference solutions.
-NOT_SOLUTIONS = ("mistakes", "hidden")
+#: Instructor-only folders of solutions/ whose code the grader may mirror: hidden checks. (The
+#: buggy variants of mistakes/ count as solutions: their code reads back as one, nearly.)
+NOT_SOLUTIONS = ("hidden",)
 #: Functions this small (``return x``, ``self.x = None``...) say nothing about a solution.
 MIN_NODES = 8
 
@@ -144,6 +145,21 @@ def test_no_grader_function_is_a_solution_function(shapes):
     assert len(shapes) > 40  # every exercise's functions and methods were read
     found = [where for path in grader_files() for where in copies_in(path, shapes)]
     assert found == []
+
+
+def test_a_planted_copy_of_a_known_mistake_is_caught(tmp_path, shapes):
+    """Buggy variants stay in solutions/mistakes/: the grader stores their results only."""
+    tree = ast.parse((SOLUTIONS / "mistakes" / "ex01_activations.py").read_text())
+    variant = next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+                   and node.name == "softmax_without_max")
+    variant = _Rename({"x": "scores"}).visit(variant)
+    variant.name, variant.args.args[0].arg = "_unstable", "scores"
+    planted = tmp_path / "grader" / "planted.py"
+    planted.parent.mkdir()
+    planted.write_text("import numpy as np\n\n\n" + ast.unparse(variant))
+    found = copies_in(planted, shapes)
+    assert [f.split(" is ")[1] for f in found] == [
+        f"solutions/mistakes/ex01_activations.py:{variant.lineno}"], found
 
 
 def test_grader_never_imports_the_solutions():
