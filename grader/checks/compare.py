@@ -12,6 +12,10 @@ import numpy as np
 
 from grader.checks.failure import CheckFailed
 
+#: The most elements one comparison converts. Stored reference values are at most 39,200 (ex06's
+#: W1); a check may also compare two of the learner's results, whose size the learner decides.
+MAX_COMPARED_SIZE = 1 << 20
+
 
 def _is_numeric(value: Any) -> bool:
     if isinstance(value, bool | int | float | np.number | np.bool_):
@@ -72,18 +76,64 @@ def _describe_type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def float_array(got: Any, *, what: str, shape: tuple[int, ...]) -> np.ndarray:
+def value_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape ``np.asarray(value)`` would have, found without converting anything.
+
+    An array's own shape, ``()`` for a number, and for nested lists/tuples their lengths along
+    the first items (a ragged list then fails to convert); None for anything else.
+    """
+    if isinstance(value, np.ndarray):
+        return value.shape
+    if _is_numeric(value):
+        return ()
+    if isinstance(value, list | tuple):
+        if not value:
+            return (0,)
+        inner = value_shape(value[0])
+        return None if inner is None else (len(value), *inner)
+    return None
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    size = 1
+    for n in shape:
+        size *= n
+    return size
+
+
+def float_array(
+    got: Any, *, what: str, shape: tuple[int, ...] | None = None, max_size: int | None = None,
+    lists: bool = False,
+) -> np.ndarray:
     """``got`` as a float64 array of ``shape``, or ``CheckFailed`` saying what it is instead.
 
-    A size-1 result is accepted where a scalar (shape ``()``) is expected.
+    The one place where checks turn a learner's reply into an array: its shape (or, with
+    ``shape=None``, its element count against ``max_size``) is judged from the reply as it came,
+    and only a reply of the expected size is converted, so that a huge reply costs the grader no
+    copy. A size-1 result is accepted where a scalar (shape ``()``) is expected. ``lists=True``
+    also accepts (nested) lists and tuples of numbers.
     """
-    if not _is_numeric(got):
+    if shape is None and max_size is None:
+        raise TypeError("float_array needs the expected shape or a max_size")
+    found = value_shape(got)
+    if found is None or (not lists and not _is_numeric(got)):
         raise CheckFailed(f"{what}: expected a number or array, got {_describe_type(got)}")
-    array = np.asarray(got, dtype=np.float64)
-    if array.shape != tuple(shape):
+    if shape is not None:
+        shape = tuple(shape)
+        if found != shape and not (shape == () and _size(found) == 1):
+            raise CheckFailed(f"{what}: got shape {found}, expected shape {shape}")
+    elif _size(found) > max_size:
+        raise CheckFailed(f"{what}: got {_size(found)} values (shape {found}), expected at most "
+                          f"{max_size}")
+    try:
+        array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise CheckFailed(f"{what}: expected numbers, got {_describe_type(got)} that is not an "
+                          "array of numbers") from None
+    if shape is not None and array.shape != shape:
         if shape == () and array.size == 1:
             return array.reshape(())
-        raise CheckFailed(f"{what}: got shape {array.shape}, expected shape {tuple(shape)}")
+        raise CheckFailed(f"{what}: got shape {array.shape}, expected shape {shape}")
     return array
 
 
@@ -114,6 +164,10 @@ def assert_close(
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             assert_close(g, e, what=f"{what}[{i}]", rtol=rtol, atol=atol)
         return
+    found = value_shape(expected)  # the learner's, when a check compares two of its results
+    if found is not None and _size(found) > MAX_COMPARED_SIZE:
+        raise CheckFailed(f"{what}: got {_size(found)} values (shape {found}), more than a "
+                          f"check compares (at most {MAX_COMPARED_SIZE})")
     e = np.asarray(expected, dtype=np.float64)
     g = float_array(got, what=what, shape=e.shape)
     both_nan = np.isnan(g) & np.isnan(e)

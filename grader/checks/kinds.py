@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 
 from grader.checks.base import Check, Context, Ref
-from grader.checks.compare import assert_close, close_enough, float_array
+from grader.checks.compare import (
+    MAX_COMPARED_SIZE,
+    assert_close,
+    close_enough,
+    float_array,
+    value_shape,
+)
 from grader.checks.failure import CheckFailed
 from grader.checks.mistakes import (
     RAISED,
@@ -49,16 +55,32 @@ def _with_diagnosis(failure: CheckFailed, mistake: Mistake | None) -> CheckFaile
     return CheckFailed(f"{mistake.message}. {failure.message}", diagnosis=mistake.name)
 
 
-def _prediction_refs(name: str, func: str, cases: Sequence[Case],
-                     mistakes: Sequence[Mistake]) -> list[tuple[Mistake, tuple[Ref, ...]]]:
+def _prediction_refs(name: str, func: str, cases: Sequence[Case], mistakes: Sequence[Mistake],
+                     numerical: bool = False) -> list[tuple[Mistake, tuple[Ref, ...]]]:
     """Per mistake with stored results, one reference value per case: what it returns there."""
     return [
         (mistake, tuple(prediction_ref(f"{name}/{case.label}", (func, case.args, case.kwargs),
-                                       func, mistake, case.args, case.kwargs)
+                                       func, mistake, case.args, case.kwargs, numerical)
                         for case in cases))
         for mistake in mistakes
         if predicts(mistake)
     ]
+
+
+class _TooLarge:
+    """Stands for a result too large to compare, kept for diagnosis instead of the result."""
+
+    def __repr__(self) -> str:
+        return "TooLarge()"
+
+
+def _kept(got: Any) -> Any:
+    """``got``, or a stand-in when it is too large for any comparison (no mistake can match it),
+    so that a check does not hold several huge replies at once."""
+    found = value_shape(got)
+    if found is not None and np.prod(found, dtype=np.float64) > MAX_COMPARED_SIZE:
+        return _TooLarge()
+    return got
 
 
 def call_learner(ctx: Context, func: str, case: Case) -> Any:
@@ -79,19 +101,22 @@ def function_check(
     call: Callable[[Context, str, Case], Any] = call_learner,
     explain: Callable[[Context], CheckFailed | None] | None = None,
     explain_refs: tuple[Ref, ...] = (),
+    numerical: bool = False,
 ) -> Check:
     """Compare ``func`` with the reference on every case; diagnose known mistakes on failure.
 
     ``call(ctx, func, case)`` runs the learner's code (by default also verifying it left its
     inputs unmodified). On a failure, ``explain(ctx)`` may first give the reason (from the
     reference values ``explain_refs``); otherwise a mistake whose stored results match the
-    learner's on every case is named.
+    learner's on every case is named. ``numerical``: ``func`` differentiates numerically, so
+    its stored values are compared with fresh ones as central differences (see Ref).
     """
     refs = tuple(
-        Ref(f"{name}/{case.label}", (func, case.args, case.kwargs), _reference(func, case))
+        Ref(f"{name}/{case.label}", (func, case.args, case.kwargs), _reference(func, case),
+            numerical=numerical)
         for case in cases
     )
-    predictions = _prediction_refs(name, func, cases, mistakes)
+    predictions = _prediction_refs(name, func, cases, mistakes, numerical)
 
     def run(ctx: Context) -> str:
         outcomes: list[tuple[Any, Any]] = []
@@ -109,11 +134,12 @@ def function_check(
                     f"{failure.message} (input: {case.label})", kind=failure.kind
                 )
                 continue
-            outcomes.append((got, expected))
             try:
                 assert_close(got, expected, what=what, rtol=rtol, atol=atol)
             except CheckFailed as failure:
                 first_failure = first_failure or failure
+            outcomes.append((_kept(got), expected))
+            del got
         if first_failure is None:
             return f"matches the reference on {len(cases)} input{'s' if len(cases) > 1 else ''}"
         reason = explain(ctx) if explain else None
@@ -147,14 +173,14 @@ def derivative_check(
         worst = 0.0
         for case in cases:
             x, rest = np.asarray(case.args[0], dtype=np.float64), case.args[1:]
+            # Each result is judged as it arrives, so that only results of x's size are held.
             grad = ctx.call(grad_func, x, *rest, **case.kwargs)
-            f_plus = ctx.call(func, x + h, *rest, **case.kwargs)
-            f_minus = ctx.call(func, x - h, *rest, **case.kwargs)
             grad = float_array(grad, what=f"{grad_func} on {case.label}", shape=x.shape)
-            numeric = (
-                float_array(f_plus, what=f"{func} on {case.label} + h", shape=x.shape)
-                - float_array(f_minus, what=f"{func} on {case.label} - h", shape=x.shape)
-            ) / (2 * h)
+            f_plus = ctx.call(func, x + h, *rest, **case.kwargs)
+            f_plus = float_array(f_plus, what=f"{func} on {case.label} + h", shape=x.shape)
+            f_minus = ctx.call(func, x - h, *rest, **case.kwargs)
+            f_minus = float_array(f_minus, what=f"{func} on {case.label} - h", shape=x.shape)
+            numeric = (f_plus - f_minus) / (2 * h)
             err = relative_error(grad, numeric)
             worst = max(worst, err)
             if not err <= max_rel_error:

@@ -16,6 +16,7 @@ from grader.checks import (
     function_check,
     property_check,
 )
+from grader.checks.compare import float_array
 
 rng = np.random.default_rng(1)
 
@@ -118,11 +119,19 @@ def _reference(func: str, cases: tuple[Case, ...], name: str, **options: float) 
     return function_check(func, cases, name=name, mistakes=MISTAKES.get(func, ()), **options)
 
 
+def _floats(got: object, shape: tuple[int, ...]) -> tuple[np.ndarray, None] | tuple[None, str]:
+    """``got`` as a float array of ``shape`` (judged before converting), or what is wrong."""
+    try:
+        return float_array(got, what="", shape=shape, lists=True), None
+    except CheckFailed as failure:
+        return None, failure.message.removeprefix(": ")
+
+
 def _is_binary_at_zero(got: object, case: Case) -> str | None:
     """Accept 0 or 1 at x = 0 and the exact values elsewhere (for the *_grad functions)."""
-    values = np.asarray(got, dtype=np.float64)
-    if values.shape != (3,):
-        return f"got shape {values.shape}, expected (3,)"
+    values, problem = _floats(got, (3,))
+    if values is None:
+        return problem
     if values[1] not in (0.0, 1.0):
         return f"the value at exactly 0 is {values[1]:g}; it may be 0 or 1"
     if values[2] != 1.0:
@@ -133,9 +142,9 @@ def _is_binary_at_zero(got: object, case: Case) -> str | None:
 def _one_sided(alpha_default: float):
     def predicate(got: object, case: Case) -> str | None:
         alpha = case.kwargs.get("alpha", alpha_default)
-        values = np.asarray(got, dtype=np.float64)
-        if values.shape != (3,):
-            return f"got shape {values.shape}, expected (3,)"
+        values, problem = _floats(got, (3,))
+        if values is None:
+            return problem
         if not (np.isclose(values[1], 1.0) or np.isclose(values[1], alpha)):
             return f"the value at exactly 0 is {values[1]:g}; it may be 1 or alpha = {alpha:g}"
         if not np.isclose(values[2], 1.0):
@@ -146,14 +155,19 @@ def _one_sided(alpha_default: float):
 
 
 def _step_at_zero(got: object, case: Case) -> str | None:
-    values = np.asarray(got, dtype=np.float64)
-    if values.shape != (3,) or not np.array_equal(values, [0.0, 0.0, 1.0]):
+    values, problem = _floats(got, (3,))
+    if values is None:
+        return problem
+    if not np.array_equal(values, [0.0, 0.0, 1.0]):
         return f"got {values.tolist()}, expected [0, 0, 1] (0 at exactly 0)"
     return None
 
 
 def _rows_sum_to_one(got: object, case: Case) -> str | None:
-    sums = np.sum(np.asarray(got, dtype=np.float64), axis=-1)
+    values, problem = _floats(got, np.shape(case.args[0]))
+    if values is None:
+        return problem
+    sums = np.sum(values, axis=-1)
     if not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
         worst = int(np.argmax(np.abs(sums - 1)))
         return f"row {worst} sums to {sums.flat[worst]:.6g}, not 1"

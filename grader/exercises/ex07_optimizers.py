@@ -32,6 +32,7 @@ from grader.checks import (
     same_value,
     scenario_check,
 )
+from grader.checks.compare import float_array
 
 rng = np.random.default_rng(7)
 
@@ -75,7 +76,7 @@ def _moved(after: Any, before: np.ndarray, what: str) -> np.ndarray:
         kind = f"an array of shape {after.shape}" if isinstance(after, np.ndarray) else (
             f"a {type(after).__name__}")
         raise CheckFailed(f"{what} is {kind}; it must stay an array of shape {before.shape}")
-    return np.asarray(after, dtype=np.float64) - before
+    return float_array(after, what=what, shape=before.shape) - before
 
 
 def _params_after(after: list, params: dict, grads: dict, label: str) -> dict:
@@ -90,7 +91,8 @@ def _params_after(after: list, params: dict, grads: dict, label: str) -> dict:
                           f"it must keep exactly {sorted(params)}")
     for key in params:
         _moved(new[key], params[key], f"params[{key!r}] after {label}")
-    return {key: np.asarray(new[key], dtype=np.float64) for key in params}
+    return {key: float_array(new[key], what=f"params[{key!r}] after {label}",
+                             shape=np.shape(params[key])) for key in params}
 
 
 def _updates(cls: str, arguments: dict[str, float], calls: int):

@@ -43,7 +43,7 @@ from grader.checks import (
     ReferenceApi,
     function_check,
 )
-from grader.checks.compare import float_array
+from grader.checks.compare import float_array, value_shape
 from grader.runner.limits import Limits
 
 # ------------------------------------------------------------------------------ the budgets
@@ -61,6 +61,7 @@ PROBE_TRAIN, PROBE_TEST, PROBE_BATCH, PROBE_ITERS = 200, 100, 50, 12
 #: The learner's network, as the spec's notebook builds it.
 SIZES = (784, 50, 10)
 PARAM_SHAPES = {"W1": (784, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}
+HISTORY_SLACK = 16  # a history longer than this many values per iteration is refused unread
 LN10 = math.log(10)
 
 rng = np.random.default_rng(8)
@@ -256,11 +257,12 @@ def _prerequisite(what: str, call: Callable, *args: Any, **kwargs: Any) -> Any:
 def _params(api: Api, network: Any) -> dict[str, np.ndarray]:
     params = api.attr(network, "params")
     if not isinstance(params, dict) or any(
-        np.shape(params.get(key)) != shape for key, shape in PARAM_SHAPES.items()
+        value_shape(params.get(key)) != shape for key, shape in PARAM_SHAPES.items()
     ):
         raise CheckFailed("the network's params must be a dict of W1 (784, 50), b1 (50,), "
                           "W2 (50, 10) and b2 (10,) (ex06)")
-    return {key: np.asarray(params[key], dtype=np.float64) for key in PARAM_SHAPES}
+    return {key: float_array(params[key], what=f"params[{key!r}]", shape=shape, lists=True)
+            for key, shape in PARAM_SHAPES.items()}
 
 
 def _changed(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> bool:
@@ -286,10 +288,17 @@ def _history(value: Any, iters: int) -> dict[str, np.ndarray]:
         raise CheckFailed(f"train must return a dict with the lists 'train_loss', 'train_acc' "
                           f"and 'test_acc'; it returned {got}")
     history = {}
+    most = HISTORY_SLACK * iters + 1000  # one loss per iteration, far fewer accuracies
     for key in keys:
+        found = value_shape(value[key])
+        if found is not None and np.prod(found, dtype=np.float64) > most:
+            raise CheckFailed(f"train's history[{key!r}] holds {int(np.prod(found))} values "
+                              f"after {iters} iterations; record one loss per iteration and "
+                              "the accuracies once per epoch")
         try:
-            history[key] = np.asarray(value[key], dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
+            history[key] = float_array(value[key], what=f"train's history[{key!r}]",
+                                       max_size=most, lists=True).reshape(-1)
+        except CheckFailed:
             raise CheckFailed(f"train's history[{key!r}] must be a list of numbers, got "
                               f"{type(value[key]).__name__}") from None
     if len(history["train_acc"]) != len(history["test_acc"]):
@@ -326,7 +335,9 @@ def _probe_facts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     network, frozen = _network(api, lr=0.0)
     before = _params(api, network)
     x = data["x_probe"]
-    predicted = np.argmax(np.asarray(api.call(network, "predict", x), dtype=np.float64), axis=1)
+    scores = float_array(api.call(network, "predict", x), what="TwoLayerNet.predict",
+                         shape=(len(x), SIZES[-1]), lists=True)
+    predicted = np.argmax(scores, axis=1)
     x_train, t_train = x[:PROBE_TRAIN], predicted[:PROBE_TRAIN]  # accuracy exactly 1
     x_test, t_test = x[PROBE_TRAIN:], (predicted[PROBE_TRAIN:] + 1) % 10  # exactly 0
     probe = (x_train, t_train, x_test, t_test)

@@ -38,6 +38,8 @@ from grader.runner.protocol import (
 __builtins__ = dict(builtins.__dict__)
 
 _import_module = importlib.import_module
+_compile = compile
+_open = open
 _getline = linecache.getline
 _os_exit = os._exit
 _setrlimit, _getrlimit = resource.setrlimit, resource.getrlimit
@@ -108,6 +110,27 @@ def _error(kind: str, **fields: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"kind": kind, **fields}}
 
 
+def check_cells(source: str, cells: list) -> str | None:
+    """Compile each notebook cell of ``source`` on its own (never run) and say where the first
+    that does not compile fails (``"SyntaxError in cell 4, line 2: invalid syntax"``), or None.
+
+    ``cells`` lists ``[cell number, first line, line count]`` (submission.SourceFile.cells). This
+    runs here, in the child and under its limits, because compiling is what a hostile notebook
+    makes expensive (megabytes of literals take gigabytes to compile): the grader never compiles.
+    """
+    lines = source.split("\n")
+    for number, first, count in cells:
+        text = "\n".join(lines[first - 1 : first - 1 + count]) + "\n"
+        try:
+            _compile(text, f"<cell {number}>", "exec", dont_inherit=True)
+        except SyntaxError as e:
+            where = f", line {e.lineno}" if e.lineno else ""
+            return f"{type(e).__name__} in cell {number}{where}: {e.msg}"
+        except (ValueError, RecursionError, MemoryError) as e:
+            return f"SyntaxError in cell {number}: {e}"
+    return None
+
+
 class _Server:
     """Holds the learner's module and the objects the grader keeps Handles to."""
 
@@ -129,7 +152,7 @@ class _Server:
         self.reply_bytes, self.header_bytes = limits["reply_bytes"], limits["header_bytes"]
         _apply_limits(limits)
         self.channel.send({"id": 0, "stage": "ready"}, [])
-        self._send(0, self._import(header["module"]))
+        self._send(0, self._import(header["module"], header.get("cells") or []))
         while True:
             try:
                 request, arrays = self.channel.recv()
@@ -147,7 +170,16 @@ class _Server:
             error = _error("unserializable", desc=e.describe(), arg=None, big=True)
             self.channel.send({"id": request_id, **error}, [])
 
-    def _import(self, module: str) -> tuple[dict[str, Any], list]:
+    def _import(self, module: str, cells: list) -> tuple[dict[str, Any], list]:
+        if cells:
+            try:
+                path = self.subdir + _SEP + module + ".py"
+                with _open(path, encoding="utf-8", errors="surrogatepass") as f:
+                    problem = check_cells(f.read(), cells)
+            except MemoryError:
+                problem = "SyntaxError: the notebook is too large to compile"
+            if problem is not None:
+                return _error("syntax", msg=problem[:MAX_TEXT]), []
         _sys.path.insert(0, self.subdir)
         try:
             self.module = _import_module(module)
@@ -232,7 +264,8 @@ class _Server:
         try:
             return encode(value)
         except Unencodable as e:
-            raise _Failed(_error("unserializable", desc=e.describe(), arg=arg)) from None
+            big = {"big": True} if e.big else {}
+            raise _Failed(_error("unserializable", desc=e.describe(), arg=arg, **big)) from None
         except BaseException as e:  # MemoryError while copying, or learner code run by numpy
             raise _Failed(self._exception(e)) from None
 

@@ -12,8 +12,13 @@ JSON cannot say::
     {"t": "h", "id": n, "type": name} Handle of an object that lives in the child
 
 The parent trusts nothing it receives: JSON is parsed strictly, sizes are checked before reading,
-and arrays are read only with ``np.load(io.BytesIO(b), allow_pickle=False)`` after their header was
-checked to describe a plain numeric or bool array of exactly the frame's size. Nothing is unpickled.
+and an array's bytes are copied into a fresh plain ndarray only after its header was checked to
+describe a plain numeric or bool array of exactly the frame's size. Nothing is unpickled.
+
+Every message is bounded before it is decoded (see ``Budget``): the JSON frame's size, how many
+values it holds and how deeply they nest (a byte scan before parsing, so the parser never builds a
+huge object graph nor recurses deeply), the number of arrays, their total element count and the
+whole message's size. What exceeds a bound raises TooLarge, before the excess is read.
 
 This module is imported by the child before the learner's code. Every function it calls is bound
 here at import time (and builtins come from a private snapshot), so learner code that patches
@@ -23,7 +28,6 @@ numpy, json, os or builtins in its own process does not change how messages are 
 from __future__ import annotations
 
 import builtins
-import io
 import json
 import json.encoder as _json_encoder
 import math
@@ -41,10 +45,10 @@ import numpy as np
 # Functions defined below look builtins up in this private copy, not in the builtins module.
 __builtins__ = dict(builtins.__dict__)
 
-_BytesIO = io.BytesIO
 _json_dumps = json.dumps
 _isfinite = math.isfinite
 _os_read = os.read
+_os_readv = os.readv
 _os_write = os.write
 _new_poll = select.poll
 _POLLIN, _POLLOUT = select.POLLIN, select.POLLOUT
@@ -53,9 +57,11 @@ _ndarray = np.ndarray
 _generic = np.generic
 _uint8 = np.uint8
 _np_array = np.array
-_np_load = np.load
 _np_dtype = np.dtype
 _np_frombuffer = np.frombuffer
+_np_empty = np.empty
+_int8, _int32 = np.int8, np.int32
+_max_reduce = np.maximum.reduce
 _float_value = float.__float__  # the true value of a float subclass instance
 _int_value = int.__int__
 _str_value = str.__str__
@@ -73,6 +79,12 @@ _NPY_HEADER = re.compile(
 )
 
 MAX_DEPTH = 100  # deepest nesting of lists, tuples and dicts in one value
+# A tuple or dict nests two JSON levels ({"t": "u", "v": [...]}), the message object one more.
+MAX_JSON_DEPTH = 2 * MAX_DEPTH + 8  # deepest bracket nesting of one JSON frame
+MAX_JSON_VALUES = 100_000  # JSON values (and keys) in one frame; the solutions send at most ~500
+MAX_ELEMENTS = 1 << 24  # array elements in one message (16 Mi); the solutions send at most 2.4 Mi
+_MAX_NPY_HEADER = 4096  # longest .npy header accepted (npy_frame writes at most ~1600 bytes)
+_blank_strings = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"').sub  # bound: re.sub is Python
 MAX_INT_BITS = 14_000  # ints up to ~4200 digits (Python's int-to-str limit is 4300)
 ARRAY_KINDS = frozenset("biufc")  # bool, signed, unsigned, float, complex
 _JOIN_BELOW = 1 << 20  # messages smaller than this go out in one write()
@@ -82,6 +94,17 @@ _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
+
+
+class TooLarge(ProtocolError):
+    """A message is larger than its receiver accepts: bytes, values, nesting or elements.
+
+    ``what`` says which bound, for the learner (``"70000000 bytes (the limit is 67108864)"``).
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"message too large: {what}")
+        self.what = what
 
 
 class ChannelClosed(Exception):
@@ -101,11 +124,14 @@ class Handle:
 
 
 class Unencodable(Exception):
-    """A value holds something the protocol cannot carry; ``describe()`` says what and where."""
+    """A value holds something the protocol cannot carry; ``describe()`` says what and where.
 
-    def __init__(self, what: str) -> None:
+    ``big`` when it is too much data rather than something of the wrong kind."""
+
+    def __init__(self, what: str, big: bool = False) -> None:
         super().__init__(what)
         self.what = what
+        self.big = big
         self.path: list[str] = []
 
     def describe(self) -> str:
@@ -148,6 +174,7 @@ class Encoder:
     def __init__(self, ref: Callable[[object], Handle | None] | None = None) -> None:
         self.arrays: list[np.ndarray] = []
         self._ref = ref
+        self._values = self._elements = 0  # counted as they are met, to stop a huge value early
 
     def __call__(self, value: object) -> Any:
         """Encode one value; raises Unencodable."""
@@ -186,7 +213,13 @@ class Encoder:
             return handle_tag(handle.id, handle.type_name)
         raise Unencodable(f"{_article(type_label(t))} object")
 
+    def _count(self, values: int) -> None:
+        self._values += values
+        if self._values > MAX_JSON_VALUES:
+            raise Unencodable(f"more than {MAX_JSON_VALUES} values", big=True)
+
     def _items(self, items: list, depth: int) -> list:
+        self._count(len(items))
         out = []
         for i, x in enumerate(items):
             try:
@@ -197,6 +230,7 @@ class Encoder:
         return out
 
     def _dict(self, d: dict, depth: int) -> dict:
+        self._count(2 * dict.__len__(d))
         out = {}
         for k, x in _dict_items(d):
             if not issubclass(type(k), str):
@@ -213,6 +247,9 @@ class Encoder:
         a = v if type(v) is _ndarray else _np_array(v, subok=False)
         if not dtype_allowed(a.dtype):
             raise Unencodable(f"an array of dtype {a.dtype}")
+        self._elements += a.size
+        if self._elements > MAX_ELEMENTS:
+            raise Unencodable(f"arrays of more than {MAX_ELEMENTS} elements in all", big=True)
         self.arrays.append(a)
         return {"t": "a", "i": len(self.arrays) - 1}
 
@@ -285,17 +322,12 @@ def npy_frame(a: np.ndarray) -> tuple[bytes, memoryview]:
     return _LEN.pack(len(prefix) + data.nbytes) + prefix, data
 
 
-def load_npy(buf: bytes, *, trusted: bool = False) -> np.ndarray:
-    """Read one .npy frame as a plain numeric/bool ndarray, or raise ProtocolError.
-
-    The header must be exactly as npy_frame() writes it and describe an array of exactly the
-    frame's size. An untrusted frame (the parent reading the child) is then read with
-    ``np.load(io.BytesIO(buf), allow_pickle=False)``; a trusted one (the child reading the parent)
-    is copied out directly, which is faster.
-    """
-    if len(buf) < 10 or not buf.startswith(_NPY_MAGIC_V1):
+def npy_header(prefix: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
+    """``(dtype, shape, element count)`` from the magic and header of a .npy frame (exactly as
+    npy_frame() writes them, nothing after), or ProtocolError."""
+    if len(prefix) < 10 or not prefix.startswith(_NPY_MAGIC_V1):
         raise ProtocolError("bad .npy magic")
-    match = _NPY_HEADER.fullmatch(buf[: 10 + _U16.unpack(buf[8:10])[0]])
+    match = _NPY_HEADER.fullmatch(prefix)
     if match is None:
         raise ProtocolError("bad .npy header")
     descr, shape_text = match.group(1).decode("latin1"), match.group(2).decode("latin1")
@@ -311,18 +343,28 @@ def load_npy(buf: bytes, *, trusted: bool = False) -> np.ndarray:
     count = 1
     for n in shape:
         count *= n
-    offset = match.end()
+    return dtype, shape, count
+
+
+def _npy_prefix_size(first10: bytes) -> int:
+    if len(first10) < 10 or not first10.startswith(_NPY_MAGIC_V1):
+        raise ProtocolError("bad .npy magic")
+    size = 10 + _U16.unpack(first10[8:10])[0]
+    if size > _MAX_NPY_HEADER:
+        raise ProtocolError("bad .npy header")
+    return size
+
+
+def load_npy(buf: bytes, *, trusted: bool = False) -> np.ndarray:
+    """Read one .npy frame (header and data in ``buf``) as a plain numeric/bool ndarray, or raise
+    ProtocolError. The header must be exactly as npy_frame() writes it and describe an array of
+    exactly the frame's size; the data is copied into a fresh array (``trusted`` is ignored:
+    both directions read the same way)."""
+    offset = _npy_prefix_size(buf[:10])
+    dtype, shape, count = npy_header(buf[:offset])
     if len(buf) - offset != count * dtype.itemsize:
         raise ProtocolError("array frame size does not match its header")
-    if trusted:
-        return _np_frombuffer(buf, dtype, count, offset).reshape(shape).copy()
-    try:
-        arr = _np_load(_BytesIO(buf), allow_pickle=False)
-    except Exception as e:
-        raise ProtocolError(f"unreadable array: {type(e).__name__}") from None
-    if type(arr) is not _ndarray or arr.dtype != dtype or arr.shape != shape:
-        raise ProtocolError("array does not match its header")
-    return arr
+    return _np_frombuffer(buf, dtype, count, offset).reshape(shape).copy()
 
 
 def _no_default(o: object) -> None:
@@ -363,8 +405,32 @@ def dump_header(header: dict[str, Any]) -> bytes:
     return text.encode("ascii")
 
 
+def json_problem(raw: bytes, max_values: int = MAX_JSON_VALUES, *, depth: bool = True
+                 ) -> str | None:
+    """Why the JSON text ``raw`` is too big to parse (too many values, or with ``depth`` nested
+    deeper than MAX_JSON_DEPTH), or None. A linear scan of the bytes, without parsing: strings
+    are blanked out, then values are counted by their separators and brackets by a running sum.
+    """
+    bare = _blank_strings(b"0", raw)
+    values = bare.count(b",") + bare.count(b":") + 1
+    if values > max_values:
+        return f"{values} JSON values (the limit is {max_values})"
+    if depth and bare.count(b"[") + bare.count(b"{") > MAX_JSON_DEPTH:
+        codes = _np_frombuffer(bare, _uint8)
+        steps = (codes == 91).view(_int8) + (codes == 123).view(_int8)
+        steps -= (codes == 93).view(_int8) + (codes == 125).view(_int8)
+        if int(_max_reduce(steps.cumsum(dtype=_int32))) > MAX_JSON_DEPTH:
+            return f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+    return None
+
+
 def load_header(raw: bytes) -> dict[str, Any]:
-    """Parse a JSON frame strictly: compact ASCII, no constants, no duplicate keys, an object."""
+    """Parse a JSON frame strictly: compact ASCII, no constants, no duplicate keys, an object.
+
+    Raises TooLarge, before parsing, for a frame with too many values or nested too deeply."""
+    problem = json_problem(raw)
+    if problem is not None:
+        raise TooLarge(problem)
     try:
         text = raw.decode("ascii")
         obj, end = _scan_once(text, 0)
@@ -372,7 +438,35 @@ def load_header(raw: bytes) -> dict[str, Any]:
         raise ProtocolError("malformed JSON frame") from None
     if end != len(text) or type(obj) is not dict:
         raise ProtocolError("JSON frame is not one object")
-    return obj
+    return _valid_text(raw, obj)
+
+
+#: A JSON escape of a surrogate: only then can a parsed frame hold a lone one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _valid_text(raw: bytes, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with every string (dict keys too) valid text: a lone surrogate (``"\\ud800"``,
+    which learner code can put in a message, a name or a key) becomes a visible escape
+    (grader.text.clean). Frames without a surrogate escape, nearly all, are returned as they are.
+    """
+    if _SURROGATE_ESCAPE.search(raw) is None:
+        return obj
+    from grader.text import clean
+
+    def fix(value: Any) -> Any:
+        if type(value) is str:
+            return clean(value)
+        if type(value) is list:
+            return [fix(item) for item in value]
+        if type(value) is dict:
+            return {clean(key): fix(item) for key, item in value.items()}
+        return value
+
+    try:
+        return fix(obj)
+    except RecursionError:
+        raise ProtocolError("malformed JSON frame") from None
 
 
 class Channel:
@@ -381,7 +475,7 @@ class Channel:
     With ``deadline=None`` every operation blocks (the child). With a deadline (the parent), waits
     use poll() and raise DeadlineExceeded; the write end should then be non-blocking. ``watch_fd``
     (a pidfd of the other process) makes waits raise ChannelClosed as soon as that process exits.
-    ``trusted=True`` (the child reading the parent) reads arrays with the faster path of load_npy.
+    ``trusted`` is kept for callers; both directions read arrays the same bounded way.
     """
 
     def __init__(
@@ -409,11 +503,23 @@ class Channel:
         """Send ``header`` (plus ``"frames": len(arrays)``) and the arrays.
 
         Raises Unencodable, before writing anything, if the JSON frame is larger than
-        ``max_header`` or the whole message larger than ``max_bytes``.
+        ``max_header`` (or holds more values or nesting than the receiver accepts), or the whole
+        message is larger than ``max_bytes`` (or holds more than MAX_ELEMENTS array elements):
+        the bounds Channel.recv applies, checked here so that the sender can say what happened.
         """
         raw = dump_header({**header, "frames": len(arrays)})
-        if max_header is not None and len(raw) > max_header:
-            raise Unencodable(f"{len(raw)} bytes of JSON (the limit is {max_header})")
+        if max_header is not None:
+            if len(raw) > max_header:
+                raise Unencodable(f"{len(raw)} bytes of JSON (the limit is {max_header})")
+            problem = json_problem(raw)
+            if problem is not None:
+                raise Unencodable(problem)
+        if max_bytes is not None:
+            elements = sum(a.size for a in arrays)
+            if elements > MAX_ELEMENTS:
+                raise Unencodable(
+                    f"arrays of {elements} elements in all (the limit is {MAX_ELEMENTS})"
+                )
         chunks: list[bytes | memoryview] = [_LEN.pack(len(raw)), raw]
         for a in arrays:
             chunks.extend(npy_frame(a))
@@ -432,30 +538,51 @@ class Channel:
         expect_id: int | None = None,
         max_bytes: int = 1 << 62,
         max_header: int = 1 << 62,
+        max_elements: int = MAX_ELEMENTS,
     ) -> tuple[dict[str, Any], list[np.ndarray]]:
         """Receive one message: its JSON object and its arrays.
 
-        Raises ProtocolError when a frame is larger than allowed (checked before reading it), the
-        message exceeds ``max_bytes``, the JSON is malformed, or its ``"id"`` is not ``expect_id``.
+        Raises TooLarge when the JSON frame is larger than ``max_header`` or holds too many
+        values or too deep a nesting (checked before parsing), the message is larger than
+        ``max_bytes`` or its arrays hold more than ``max_elements`` elements (each checked from
+        a length or header, before the data is read). Raises ProtocolError when the JSON is
+        malformed or its ``"id"`` is not ``expect_id``. Each array's data is read straight into
+        the array, so a message costs about its own size in memory.
         """
         (size,) = _LEN.unpack(self._take(8, deadline))
         if size > min(max_header, max_bytes):
-            raise ProtocolError("JSON frame too large")
-        header = load_header(self._take(size, deadline))
+            raise TooLarge(f"{size} bytes of JSON (the limit is {min(max_header, max_bytes)})")
+        raw = self._take(size, deadline)
+        header = load_header(raw)
         rid = header.get("id")
         if expect_id is not None and (type(rid) is not int or rid != expect_id):
             raise ProtocolError("reply to a different request")
         count = header.get("frames")
-        if type(count) is not int or not 0 <= count <= max_bytes // 8:
+        if type(count) is not int or count < 0:
             raise ProtocolError("bad frame count")
-        total = 8 + size
+        if count > min(MAX_JSON_VALUES, max_bytes // 8):
+            raise TooLarge(f"{count} arrays (the limit is {min(MAX_JSON_VALUES, max_bytes // 8)})")
+        total, elements = 8 + size, 0
         arrays = []
         for _ in range(count):
             (size,) = _LEN.unpack(self._take(8, deadline))
             total += 8 + size
             if total > max_bytes:
-                raise ProtocolError("message too large")
-            arrays.append(load_npy(self._take(size, deadline), trusted=self._trusted))
+                raise TooLarge(f"at least {total} bytes (the limit is {max_bytes})")
+            first = self._take(min(size, 10), deadline)
+            prefix_size = _npy_prefix_size(first)
+            if prefix_size > size:
+                raise ProtocolError("bad .npy header")
+            dtype, shape, n = npy_header(first + self._take(prefix_size - 10, deadline))
+            elements += n
+            if elements > max_elements:
+                raise TooLarge(f"arrays of {elements} elements (the limit is {max_elements})")
+            if size - prefix_size != n * dtype.itemsize:
+                raise ProtocolError("array frame size does not match its header")
+            array = _np_empty(n, dtype)
+            if n:
+                self._take_into(memoryview(array.view(_uint8)), deadline)
+            arrays.append(array.reshape(shape))
         return header, arrays
 
     def _wait(self, poller: Any, fd: int, deadline: float | None) -> None:
@@ -482,6 +609,21 @@ class Channel:
                 self._wait(self._wpoll, self._wfd, deadline)
             except (BrokenPipeError, ConnectionResetError):
                 raise ChannelClosed("the other side closed the channel") from None
+
+    def _take_into(self, view: memoryview, deadline: float | None) -> None:
+        """Fill ``view`` with the next ``len(view)`` bytes, reading straight into it."""
+        buf = self._buf
+        pos = min(len(buf), len(view))
+        if pos:
+            view[:pos] = buf[:pos]
+            del buf[:pos]
+        while pos < len(view):
+            if deadline is not None:
+                self._wait(self._rpoll, self._rfd, deadline)
+            got = _os_readv(self._rfd, [view[pos:]])
+            if not got:
+                raise ChannelClosed("the other side closed the channel")
+            pos += got
 
     def _take(self, n: int, deadline: float | None) -> bytes:
         buf = self._buf

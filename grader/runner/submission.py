@@ -1,17 +1,22 @@
 """Find the learner's files, and turn Jupyter notebooks into plain Python source.
 
-Runs in the grader's process only (the child never imports it); nbformat is imported lazily.
-Nothing here executes learner code: notebooks are only parsed and compiled, never run.
+Runs in the grader's process only (the child never imports it). Nothing here executes, compiles
+or parses learner code as Python: a notebook is read as bounded JSON (its size and its number of
+values are checked before parsing) and its code cells are only split into lines; whether they
+compile is checked by the child process, cell by cell (child.py), before it imports them.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import tokenize
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.runner.protocol import json_problem
 
 __all__ = [
     "CellLine",
@@ -28,6 +33,12 @@ __all__ = [
 SUFFIXES = (".py", ".ipynb")
 EXERCISE_STEM = re.compile(r"ex[0-9]{2}_[A-Za-z0-9_]+")
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})  # %%magics whose body is plain Python, run once
+# Largest files read. The course's notebooks are about 30 KB and its solutions 20 KB; a notebook
+# with many plots or long training logs stays a few MB.
+MAX_NOTEBOOK_BYTES = 16 * 1024**2  # a notebook file, outputs included
+MAX_SOURCE_BYTES = 4 * 1024**2  # a .py file, or the code cells of a notebook
+MAX_NOTEBOOK_VALUES = 2_000_000  # JSON values in a notebook (a line of output is one)
+MAX_CELLS = 10_000  # cells in a notebook
 
 
 class SubmissionError(Exception):
@@ -35,7 +46,8 @@ class SubmissionError(Exception):
 
 
 class NotebookSyntaxError(SubmissionError):
-    """A code cell of the graded notebook does not compile."""
+    """A code cell of the graded notebook does not compile. The child process finds out (the
+    grader never compiles learner code) and reports it as an import error with the same text."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +73,16 @@ class SourceFile:
 
     ``data`` is the Python source as bytes; ``line_map[n - 1]`` is the notebook place of line ``n``
     (None for a .py file, whose lines are its own). ``display`` is the learner's file name.
+    ``cells`` lists ``(cell number, first line, line count)`` of each code cell the child must
+    compile on its own before importing the module (the graded notebook's), to report a
+    SyntaxError by cell as ``"SyntaxError in cell 4, line 2: invalid syntax"``.
     """
 
     module: str
     display: str
     data: bytes
     line_map: list[CellLine | None] | None
+    cells: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def filename(self) -> str:
@@ -114,7 +130,8 @@ def _pick(folder: Path, stem: str) -> Path | None:
     def preference(rank_path: tuple[int, Path]) -> tuple[int, float, int]:
         rank, path = rank_path
         try:
-            stubs = path.read_text(errors="replace").count(STUB_MARK)
+            with path.open("rb") as f:  # a huge file is not read whole: it loses anyway
+                stubs = f.read(MAX_NOTEBOOK_BYTES).count(STUB_MARK.encode())
             mtime = path.stat().st_mtime
         except OSError:
             return (1 << 30, 0.0, rank)
@@ -137,10 +154,10 @@ def other_file(submission: Submission) -> Path | None:
 def collect_sources(submission: Submission) -> list[SourceFile]:
     """The graded module and, for a folder, every exNN_* sibling, as Python source.
 
-    Raises SubmissionError (NotebookSyntaxError for a graded notebook that does not compile) if
-    the graded file cannot be read. A sibling that cannot be read becomes a module raising
-    ImportError; a sibling notebook is converted without the syntax check, so a SyntaxError in it
-    surfaces when (and only if) it is imported.
+    Raises SubmissionError if the graded file cannot be read or is too large. A sibling that
+    cannot be read becomes a module raising ImportError. The graded notebook's code cells are
+    listed in ``cells`` for the child's syntax check; a sibling notebook's are not, so a
+    SyntaxError in it surfaces when (and only if) it is imported.
     """
     files = {submission.module: submission.graded_file}
     if submission.search_dir is not None:
@@ -175,12 +192,45 @@ def _listdir(folder: Path) -> list[Path]:
 
 def _source_file(module: str, path: Path, check: bool) -> SourceFile:
     if path.suffix == ".ipynb":
-        text, line_map = _convert(path, check)
-        return SourceFile(module, path.name, text.encode("utf-8", "surrogatepass"), line_map)
+        text, line_map = _convert(path)
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_SOURCE_BYTES:
+            raise SubmissionError(_too_large(path, len(data), MAX_SOURCE_BYTES, " of code"))
+        return SourceFile(module, path.name, data, line_map, _cells(line_map) if check else ())
+    return SourceFile(module, path.name, _read(path, MAX_SOURCE_BYTES), None)
+
+
+def _too_large(path: Path, size: int | None, limit: int, what: str = "") -> str:
+    got = f"{size / 1024**2:.1f} MB" if size is not None else "more than that"
+    return f"{path.name} is too large to grade: {got}{what} (the limit is {limit // 1024**2} MB)"
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, refused by size (before reading) when larger than ``limit``."""
     try:
-        return SourceFile(module, path.name, path.read_bytes(), None)
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise SubmissionError(_too_large(path, size, limit))
+            data = f.read(limit + 1)
     except OSError as e:
         raise SubmissionError(f"cannot read {path.name}: {e.strerror}") from None
+    if len(data) > limit:  # it grew, or is not a regular file
+        raise SubmissionError(_too_large(path, None, limit))
+    return data
+
+
+def _cells(line_map: list[CellLine | None]) -> tuple[tuple[int, int, int], ...]:
+    """``(cell, first line, line count)`` of each code cell in the converted source."""
+    cells: list[list[int]] = []
+    for number, place in enumerate(line_map, start=1):
+        if place is None:
+            continue
+        if cells and cells[-1][0] == place.cell:
+            cells[-1][2] += 1
+        else:
+            cells.append([place.cell, number, 1])
+    return tuple((c, first, count) for c, first, count in cells)
 
 
 def notebook_to_source(path: Path) -> tuple[str, list[CellLine | None]]:
@@ -188,14 +238,14 @@ def notebook_to_source(path: Path) -> tuple[str, list[CellLine | None]]:
 
     Line ``n`` of the source comes from ``line_map[n - 1]``. IPython magics (``%line`` and whole
     ``%%cell`` magics, except ``%%time``/``%%capture`` whose body is kept) and ``!shell`` lines
-    become blank lines, so lines keep their numbers. Each cell is compiled (never run) and a
-    SyntaxError raises NotebookSyntaxError("SyntaxError in cell 4, line 2: invalid syntax").
-    An unreadable notebook raises SubmissionError.
+    become blank lines, so lines keep their numbers. Nothing is compiled here: the child checks
+    the cells' syntax (``check_cells`` in child.py). An unreadable or too large notebook raises
+    SubmissionError.
     """
-    return _convert(Path(path), check=True)
+    return _convert(Path(path))
 
 
-def _convert(path: Path, check: bool) -> tuple[str, list[CellLine | None]]:
+def _convert(path: Path) -> tuple[str, list[CellLine | None]]:
     lines: list[str] = []
     line_map: list[CellLine | None] = []
     for number, cell in enumerate(_read_cells(path), start=1):
@@ -207,39 +257,41 @@ def _convert(path: Path, check: bool) -> tuple[str, list[CellLine | None]]:
         if not isinstance(source, str):
             raise SubmissionError(f"{path.name} is not a readable notebook (cell {number})")
         cell_lines = _strip_magics(source.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-        if check:
-            _check_cell("\n".join(cell_lines) + "\n", number)
         lines.extend(cell_lines)
         line_map.extend(CellLine(number, i) for i in range(1, len(cell_lines) + 1))
     return "\n".join(lines) + "\n", line_map
 
 
 def _read_cells(path: Path) -> list:
-    import nbformat
-
+    """The cells of a notebook (format 4, or 3 converted), read as bounded JSON: the file's size
+    and its number of values are checked before it is parsed, and no schema is applied (only
+    cells' types and sources are used)."""
+    raw = _read(path, MAX_NOTEBOOK_BYTES)
+    problem = json_problem(raw, MAX_NOTEBOOK_VALUES, depth=False)
+    if problem is not None:
+        raise SubmissionError(f"{path.name} is too large to grade: {problem}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            notebook = nbformat.read(str(path), as_version=4)
-        cells = notebook.get("cells", [])
-    except OSError as e:
-        raise SubmissionError(f"cannot read {path.name}: {e.strerror}") from None
-    except Exception as e:
+        notebook = json.loads(raw)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
         reason = type(e).__name__
         raise SubmissionError(f"{path.name} is not a readable notebook ({reason})") from None
+    if not isinstance(notebook, dict):
+        raise SubmissionError(f"{path.name} is not a readable notebook")
+    cells = notebook.get("cells")
+    if cells is None and notebook.get("nbformat") == 3:  # cells inside worksheets
+        worksheets = notebook.get("worksheets") or [{}]
+        cells = worksheets[0].get("cells", []) if isinstance(worksheets[0], dict) else None
+        if isinstance(cells, list):
+            cells = [{**c, "source": c.get("input", "")} if isinstance(c, dict) else c
+                     for c in cells]
+    if cells is None:
+        cells = []
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
         raise SubmissionError(f"{path.name} is not a readable notebook")
+    if len(cells) > MAX_CELLS:
+        raise SubmissionError(f"{path.name} is too large to grade: {len(cells)} cells "
+                              f"(the limit is {MAX_CELLS})")
     return cells
-
-
-def _check_cell(source: str, number: int) -> None:
-    try:
-        compile(source, f"<cell {number}>", "exec", dont_inherit=True)
-    except SyntaxError as e:
-        where = f", line {e.lineno}" if e.lineno else ""
-        raise NotebookSyntaxError(f"{type(e).__name__} in cell {number}{where}: {e.msg}") from None
-    except (ValueError, RecursionError, MemoryError) as e:
-        raise NotebookSyntaxError(f"SyntaxError in cell {number}: {e}") from None
 
 
 def _strip_magics(lines: list[str]) -> list[str]:

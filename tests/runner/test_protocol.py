@@ -106,7 +106,7 @@ def test_arrays_roundtrip_exactly(array: np.ndarray) -> None:
         math.inf,
         -math.inf,
         math.nan,
-        "héllo \ud800 \x00",
+        "héllo 😀 \x00",
         [1, [2, (3, "x")]],
         (),
         {"a": {"b": [1.0, None]}, "": ()},
@@ -117,6 +117,11 @@ def test_arrays_roundtrip_exactly(array: np.ndarray) -> None:
 )
 def test_values_roundtrip(value: object) -> None:
     assert_same(roundtrip(value), value)
+
+
+def test_a_lone_surrogate_arrives_as_a_visible_escape() -> None:
+    assert roundtrip(["héllo \ud800 \x00", {"k\udcff": 1}]) == ["héllo \\ud800 \x00",
+                                                                {"k\\udcff": 1}]
 
 
 def test_numpy_scalars_become_0d_arrays() -> None:
