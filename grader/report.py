@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from grader.result import ExerciseResult
+from grader.text import for_rich
 
 OUTPUT_LINES_SHOWN = 20
 
@@ -17,19 +18,25 @@ def _points(x: float) -> str:
 
 
 def make_console(file: IO[str] | None = None):
-    """A rich Console: colour on a terminal; plain and wide enough not to wrap when piped."""
+    """A rich Console: colour on a terminal; plain and wide enough not to wrap when piped.
+    No emoji codes: a learner's ``:skull:`` shows as typed."""
     from rich.console import Console
 
     file = file or sys.stdout
     terminal = file.isatty()
-    return Console(file=file, highlight=False, soft_wrap=not terminal)
+    return Console(file=file, highlight=False, soft_wrap=not terminal, emoji=False)
 
 
 def render_text(result: ExerciseResult, console) -> None:
-    """Print one exercise: what was graded, the learner's own output, the checks, the total."""
+    """Print one exercise: what was graded, the learner's own output, the checks, the total.
+
+    Every string that may hold learner text is shown as typed (grader.text.for_rich): no rich
+    markup, control characters escaped, one line each."""
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+
+    escape = for_rich
+    result = result.redacted()  # hidden checks: their name and points only
 
     console.print(f"[bold]{result.exercise} {escape(result.title)}[/bold] "
                   f"[dim]graded {escape(result.graded_file)}[/dim]")
@@ -81,8 +88,8 @@ def render_summary(results: Sequence[ExerciseResult], console) -> None:
         total += result.score
         max_total += result.max_score
         colour = "green" if result.full_marks else "red"
-        note = f" [dim]({result.error})[/dim]" if result.error else ""
-        console.print(f"[{colour}]{result.exercise}[/{colour}] {result.title}: "
+        note = f" [dim]({for_rich(result.error)})[/dim]" if result.error else ""
+        console.print(f"[{colour}]{result.exercise}[/{colour}] {for_rich(result.title)}: "
                       f"{_points(result.score)}/{_points(result.max_score)}{note}")
     colour = "green" if total >= max_total else "red"
     console.print(f"[bold {colour}]Total: {_points(total)}/{_points(max_total)}"

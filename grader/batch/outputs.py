@@ -117,10 +117,15 @@ def _note(entry: Entry, results: dict[str, ExerciseResult]) -> str:
 
 
 def write_outputs(out: Path, book: Gradebook, entries: list[Entry], exercises: list[str],
-                  current: dict[str, tuple[str, str]] | None = None) -> list[Path]:
+                  current: dict[str, tuple[str, str]] | None = None,
+                  errors: list[str] | None = None) -> list[Path]:
     """Write grades.csv, grades.json and every student's feedback folder (only results valid
     for ``current``, as in :func:`student_results`); returns the paths of the class-wide files
-    and of the feedback folder."""
+    and of the feedback folder.
+
+    A student whose feedback cannot be written costs only that student's feedback: the reason
+    is added to ``errors`` (raised when ``errors`` is None) and the others are written.
+    """
     table = student_results(book, entries, exercises, current)
     rows = []
     for entry in entries:
@@ -138,26 +143,49 @@ def write_outputs(out: Path, book: Gradebook, entries: list[Entry], exercises: l
         })
     written = [out / "grades.csv", out / "grades.json", out / "feedback"]
     write_text(written[0], _csv(rows, exercises))
-    write_text(written[1], _json(rows, exercises))
+    write_text(written[1], _json(rows, exercises, _isolation(book)))
     for row in rows:
-        _write_feedback(out / "feedback" / row["student"], row)
+        try:
+            _write_feedback(out / "feedback" / row["student"], row)
+        except (OSError, ValueError) as error:
+            if errors is None:
+                raise
+            errors.append(f"{row['student']}: cannot write the feedback ({error})")
     return written
 
 
 def _csv(rows: list[dict], exercises: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes a cell holding a character of the line terminator only: a row with a "\r" in
+    # a cell (a student id can hold one) ends in "\r\n", so that its cells are quoted too.
+    carriage = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["student", *exercises, "total", "max_total", "note"])
     for row in rows:
-        writer.writerow([_cell(row["student"]), *(f"{row['scores'][e]:g}" for e in exercises),
-                         f"{row['total']:g}", f"{row['max_total']:g}", _cell(row["note"])])
+        cells = [_cell(row["student"]), *(f"{row['scores'][e]:g}" for e in exercises),
+                 f"{row['total']:g}", f"{row['max_total']:g}", _cell(row["note"])]
+        (carriage if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return buffer.getvalue()
 
 
-def _json(rows: list[dict], exercises: list[str]) -> str:
+def _isolation(book: Gradebook) -> dict[str, str] | None:
+    """The isolation of the last run, from the gradebook's runs table: ``used`` (the line the
+    summary printed) and ``not_protected`` (what a weaker mode leaves open; "" for bubblewrap)."""
+    try:
+        row = book._db.execute("SELECT isolation FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    except Exception:  # an older gradebook, or none: grades.json goes without it
+        return None
+    if not row or not isinstance(row[0], str):
+        return None
+    _, marker, rest = row[0].partition("NOT protected: ")
+    return {"used": row[0], "not_protected": rest if marker else ""}
+
+
+def _json(rows: list[dict], exercises: list[str], isolation: dict[str, str] | None = None) -> str:
     data = {
         "grader_version": grader.__version__,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "isolation": isolation,
         "exercises": [{"id": e, "title": load(e).title, "max_score": load(e).max_score}
                       for e in exercises],
         "students": [],

@@ -15,13 +15,15 @@ from rich.progress import (
 from rich.progress import Progress as RichBar
 
 from grader.batch.run import Progress
+from grader.text import printable
 
 
 class ConsoleProgress(Progress):
     """Done, failed, elapsed and estimated time left, on ``console`` (stderr by default).
 
     On a terminal this is a live bar; in a log (CI, a pipe) one line per student once all of
-    their gradings are done, so the log stays short and readable.
+    their gradings are done, so the log stays short and readable. A student id is printed as
+    it was typed (grader.text.printable, no rich markup): it cannot forge or colour a line.
     """
 
     def __init__(self, console: Console | None = None) -> None:
@@ -71,9 +73,9 @@ class ConsoleProgress(Progress):
             elapsed = time.monotonic() - self._started
             remaining = elapsed / self._done * (self._total - self._done)
             self.console.print(
-                f"graded {student}: {self._done}/{self._total} done, {self._failed} failed, "
-                f"{elapsed:.0f} s elapsed, about {remaining:.0f} s left",
-                highlight=False,
+                f"graded {printable(student)}: {self._done}/{self._total} done, "
+                f"{self._failed} failed, {elapsed:.0f} s elapsed, about {remaining:.0f} s left",
+                highlight=False, markup=False, emoji=False,
             )
 
     def stop(self) -> None:
