@@ -9,6 +9,11 @@ values from ``grader/data/expected/<module>.npz``, made from the solutions by
 Each stored value carries a fingerprint of the inputs it was computed from, so a check whose
 inputs changed fails loudly instead of comparing against a stale value. Files are read with
 ``allow_pickle=False``.
+
+A stored value is up to date when a fresh computation agrees with it (:func:`agrees`): exactly
+for text, integers and booleans; for floating-point values, within the rounding that another
+CPU or BLAS build brings, which depends on how the value is computed (:func:`tolerance`).
+``--check``, ``grade release`` and the tests use this one rule.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import hashlib
 import importlib
 import json
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -199,24 +205,90 @@ def build(exercises: Iterable[Exercise], solutions_dir: Path, directory: Path = 
         write_store(exercise, values, store_path(exercise, directory))
 
 
+#: Units in the last place a directly computed value may move by, relative to the largest
+#: magnitude in its array: another CPU or BLAS build rounds exp, log and above all the sums of
+#: matrix products in another order (measured: 1 ulp; 16 leave room for longer sums).
+DIRECT_ULPS = 16
+
+
+def tolerance(ref: Ref, eps: float = float(np.finfo(np.float64).eps)) -> float:
+    """How far a fresh value of ``ref`` may be from the stored one, relative to the largest
+    finite magnitude in its array, for floats whose unit roundoff is ``eps``.
+
+    Computed directly: ``DIRECT_ULPS`` ulps. From central differences (``ref.numerical``):
+    ``(f(x + h) - f(x - h)) / 2h`` divides the few ulps by which f moves by the step, so the
+    result keeps only about half of the digits: sqrt(eps), 1.5e-8 in float64 (measured: up to
+    8e-10 on another x86-64 machine, with the book's h = 1e-4 on a loss of about 2.3). A real
+    change of a solution moves values far more (1e-6 of the scale is already reported).
+    """
+    return float(np.sqrt(eps)) if ref.numerical else DIRECT_ULPS * eps
+
+
+def agrees(stored_value: Any, fresh_value: Any, ref: Ref) -> bool:
+    """Whether ``fresh_value``, computed now for ``ref``, agrees with ``stored_value``.
+
+    Trees (dicts, lists, tuples) must have the same shape; text, integers, booleans and
+    markers must be equal; float arrays must have the same shape, the same NaN and infinite
+    entries, and their finite entries must agree within ``tolerance(ref)`` of the array's
+    largest finite magnitude. A ``ref.drift`` replaces all this with that relative tolerance
+    per entry (figures that move with library versions). Deterministic: no randomness, no
+    dependence on the order of entries.
+    """
+    from grader.checks.compare import close_enough
+
+    if ref.drift:
+        return close_enough(stored_value, fresh_value, rtol=ref.drift, atol=0.0)
+    return _agree(stored_value, fresh_value, ref)
+
+
+def _floats(value: Any) -> np.ndarray | None:
+    """``value`` as a floating-point array, when it is one (a float, a float array)."""
+    if isinstance(value, float | np.floating):
+        return np.asarray(value)
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+        return value
+    return None
+
+
+def _agree(a: Any, b: Any, ref: Ref) -> bool:
+    from grader.checks.compare import same_value
+
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
+                and all(_agree(a[k], b[k], ref) for k in a))
+    if isinstance(a, list | tuple) or isinstance(b, list | tuple):
+        return (isinstance(a, list | tuple) and isinstance(b, list | tuple)
+                and len(a) == len(b)
+                and all(_agree(x, y, ref) for x, y in zip(a, b, strict=True)))
+    x, y = _floats(a), _floats(b)
+    if x is None or y is None:
+        return same_value(a, b)
+    if x.shape != y.shape:
+        return False
+    eps = max(float(np.finfo(x.dtype).eps), float(np.finfo(y.dtype).eps))
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    finite = np.isfinite(x)
+    if not np.array_equal(finite, np.isfinite(y)) or not np.array_equal(
+            x[~finite], y[~finite], equal_nan=True):
+        return False
+    if not finite.any():
+        return True
+    scale = float(np.max(np.abs(y[finite])))
+    return bool(np.all(np.abs(x[finite] - y[finite]) <= tolerance(ref, eps) * scale))
+
+
 def stale(
-    exercises: Iterable[Exercise], solutions_dir: Path, directory: Path = STORE_DIR
+    exercises: Iterable[Exercise], solutions_dir: Path, directory: Path = STORE_DIR,
+    live: LiveOracle | None = None,
 ) -> list[str]:
-    """Descriptions of stored values that differ from what the solutions give now."""
-    from grader.checks.compare import close_enough, same_value
-
-    def agree(stored_value: Any, live_value: Any, drift: float) -> bool:
-        if drift:
-            return close_enough(stored_value, live_value, rtol=drift, atol=0.0)
-        return same_value(stored_value, live_value)
-
-    live, stored = LiveOracle(solutions_dir), StoredOracle(directory)
+    """Descriptions of stored values that do not agree (:func:`agrees`) with what the solutions
+    give now. ``live``: an oracle of ``solutions_dir`` to reuse (it keeps what it computed)."""
+    live, stored = live or LiveOracle(solutions_dir), StoredOracle(directory)
     problems = []
     for exercise in exercises:
         for ref in exercise.refs():
             try:
-                if not agree(stored.expected(exercise, ref), live.expected(exercise, ref),
-                             ref.drift):
+                if not agrees(stored.expected(exercise, ref), live.expected(exercise, ref), ref):
                     problems.append(f"{exercise.id}: {ref.key} differs from the solution")
             except StoreError as error:
                 problems.append(str(error))
@@ -232,22 +304,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="verify instead of writing")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR,
                         help=f"the reference solutions (default: {SOLUTIONS_DIR})")
+    parser.add_argument("--store", type=Path, default=STORE_DIR,
+                        help=f"the stored values' folder (default: {STORE_DIR})")
     parser.add_argument("only", nargs="*", metavar="EXERCISE", help="e.g. ex03 (default: all)")
     args = parser.parse_args(argv)
+    # Keras runs as in the learner's process (runner/session.py): oneDNN's reordered float
+    # sums off, so that its results do not move from run to run; its start-up lines quiet.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if not args.solutions.is_dir():
         parser.exit(2, f"error: no reference solutions at {args.solutions} (this needs the "
                        "instructor's copy of the course; use --solutions DIR)\n")
     try:
         exercises = [load(name) for name in args.only] if args.only else all_exercises()
         if args.check:
-            problems = stale(exercises, args.solutions)
+            problems = stale(exercises, args.solutions, args.store)
             for line in problems:
                 print(line)
             return 1 if problems else 0
-        build(exercises, args.solutions)
+        build(exercises, args.solutions, args.store)
     except (UnknownExercise, StoreError) as error:
         parser.exit(2, f"error: {error}\n")
-    print(f"wrote reference values for {len(exercises)} exercise(s) to {STORE_DIR}")
+    print(f"wrote reference values for {len(exercises)} exercise(s) to {args.store}")
     return 0
 
 

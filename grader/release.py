@@ -14,8 +14,10 @@ keep to themselves:
 
 ``solutions/``, ``tests/``, ``benchmarks/`` and the rest of the repository are never read for
 copying: the bundle is built from an explicit list of what to ship. Every public check must
-find its stored reference value first (a stale store would fail every student's check). The
-bundle is written to a temporary folder beside OUT and moved into place only when complete.
+find its stored reference value first, and every stored value must still be what the solutions
+give, by the rule of ``python -m grader.expected --check`` (a stale store would fail every
+student's check). The bundle is written to a temporary folder beside OUT and moved into place
+only when complete.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import os
 import re
 import shutil
 import string
+import subprocess
+import sys
 import tempfile
 import time
 import tomllib
@@ -125,19 +129,47 @@ def _check_repo(repo: Path, out: Path) -> None:
         if out.resolve().is_relative_to(repo / name):
             raise ReleaseError(f"{out} is inside {repo / name}: write the bundle elsewhere")
     try:
-        check_stores(repo / STORE_DIR.resolve().relative_to(REPO))
+        check_stores(repo / STORE_DIR.resolve().relative_to(REPO), solutions)
     except StoreError as error:
         raise ReleaseError(str(error)) from None
 
 
-def check_stores(directory: Path) -> None:
-    """Every public check finds its stored reference value (the stores match the checks)."""
+def check_stores(directory: Path, solutions: Path = REPO / "solutions") -> None:
+    """Every public check finds its stored reference value (the stores match the checks), and
+    every stored value agrees with what the ``solutions`` give now (:func:`stale_stores`).
+    Raises StoreError."""
     from grader.registry import all_exercises
 
     oracle = StoredOracle(directory)
     for exercise in all_exercises():
         for ref in exercise.refs():
             oracle.expected(exercise, ref)
+    problems = stale_stores(directory, solutions)
+    if problems:
+        exercises = ", ".join(dict.fromkeys(p.split(":")[0] for p in problems))
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StoreError(f"stored reference values of {exercises} are out of date: "
+                         f"{problems[0]}{more}; rebuild with: python -m grader.expected")
+
+
+def stale_stores(directory: Path, solutions: Path) -> list[str]:
+    """The stored values under ``directory`` that do not agree with what ``solutions`` give,
+    as ``python -m grader.expected --check`` says (the same rule, ``grader.expected.agrees``).
+
+    It runs as a process of its own: it imports every solution and runs the Keras ones, whose
+    memory and log lines stay out of this one. Raises StoreError when it cannot check.
+    """
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.expected", "--check", "--solutions", str(solutions),
+         "--store", str(directory)],
+        capture_output=True, text=True, env=env, cwd=root, check=False)
+    if done.returncode not in (0, 1):
+        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise StoreError(f"could not check the stored reference values: {said}")
+    return done.stdout.splitlines()
 
 
 def _write_parts(repo: Path, out: Path) -> Iterable[Part]:

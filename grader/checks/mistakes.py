@@ -100,16 +100,18 @@ def predicts(mistake: Mistake) -> bool:
 
 
 def prediction_ref(key: str, inputs: Any, func: str, mistake: Mistake, args: tuple,
-                   kwargs: dict) -> Ref:
+                   kwargs: dict, numerical: bool = False) -> Ref:
     """A reference value: what ``mistake``'s ``func`` returns on ``args`` (``RAISED`` if it
-    raises), computed from the solution module's variant (or the mistake's impl)."""
+    raises), computed from the solution module's variant (or the mistake's impl);
+    ``numerical`` as in Ref."""
 
     def compute(solution: Any) -> Any:
         impl = mistake.impl or getattr(Variant(solution, mistake.variant), func)
         return predict(impl, args, kwargs)
 
     return Ref(f"{key} :: mistake :: {mistake.name}",
-               (inputs, mistake.variant or f"impl {mistake.name}"), compute)
+               (inputs, mistake.variant or f"impl {mistake.name}"), compute,
+               numerical=numerical)
 
 
 # ------------------------------------------------------------------------------ diagnosing

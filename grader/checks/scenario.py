@@ -175,14 +175,17 @@ def scenario_check(
     mistakes: Sequence[Mistake] = (),
     hidden: bool = False,
     passed: str | None = None,
+    numerical: bool = False,
 ) -> Check:
     """Run ``scenario`` on the learner's code and compare every value it returns.
 
     On a mismatch, a mistake whose predicted values (``derive``d from the expected ones, or
     stored from its ``variant``) match the learner's is named; when other mistakes predict the
-    very same values, all of them are (the scenario cannot tell them apart).
+    very same values, all of them are (the scenario cannot tell them apart). ``numerical``:
+    the values come from numerical differentiation (see Ref).
     """
-    ref = Ref(name, inputs, lambda solution: scenario(ReferenceApi(solution)))
+    ref = Ref(name, inputs, lambda solution: scenario(ReferenceApi(solution)),
+              numerical=numerical)
     with_variant = [m for m in mistakes if m.variant]
     names = Counter(m.name for m in with_variant)
 
@@ -194,7 +197,8 @@ def scenario_check(
         if names[m.name] > 1:
             key += f" ({', '.join(sorted(m.variant.values()))})"
         return Ref(key, (inputs, m.variant),
-                   lambda solution: scenario(ReferenceApi(Variant(solution, m.variant))))
+                   lambda solution: scenario(ReferenceApi(Variant(solution, m.variant))),
+                   numerical=numerical)
 
     variant_refs = {id(m): variant_ref(m) for m in with_variant}
 

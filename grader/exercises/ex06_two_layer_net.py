@@ -14,6 +14,7 @@ network in ``solutions/mistakes/`` whose results are stored.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -54,12 +55,23 @@ def _between_kinks(z: np.ndarray) -> np.ndarray:
     return -(ordered[widest, columns] + ordered[widest + 1, columns]) / 2
 
 
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` with every entry correctly rounded (math.fsum), the same bits on every CPU.
+
+    These are inputs of the checks, whose bytes are hashed into the stored values'
+    fingerprints: a BLAS, which rounds its sums differently from one CPU to another, would make
+    the stored values look out of date on another machine.
+    """
+    return np.array([[math.fsum(a[i, k] * b[k, j] for k in range(a.shape[1]))
+                      for j in range(b.shape[1])] for i in range(a.shape[0])])
+
+
 X = rng.normal(size=(N, D))
 X_OTHER = rng.normal(size=(N, D))
 _W1 = rng.normal(0.0, 0.8, size=(D, H))
 PARAMS = {
     "W1": _W1,
-    "b1": _between_kinks(X @ _W1),
+    "b1": _between_kinks(_product(X, _W1)),
     "W2": rng.normal(0.0, 0.1, size=(H, C)),  # small scores: probabilities of 0.25 to 0.4,
     "b2": rng.normal(0.0, 0.1, size=C),  # where the loss's 1e-7 guard changes little
 }
@@ -73,6 +85,7 @@ PROBE_UPDATES = {key: rng.uniform(0.5, 1.5, size=SHAPES[key]) for key in KEYS}
 
 #: The network whose initial weights are checked: large enough for tight statistics.
 INIT_SIZES = (784, 50, 10)
+SLACK = 16  # how many times its expected size a parameter of the wrong shape may be
 INIT_STD = 0.01  # the default weight_init_std
 OTHER_STD = 0.1  # a weight_init_std passed explicitly
 #: Tolerances are 5 standard errors of each statistic: each of the dozen statistics checked fails
@@ -289,7 +302,8 @@ def _check_shapes(ctx: Context) -> str:
 def _check_biases(ctx: Context) -> str:
     params = _params_of(ctx, D, H, C)
     for key in ("b1", "b2"):
-        bias = np.asarray(params[key], dtype=np.float64)
+        # Any shape (that is another check), but not a reply far larger than a bias.
+        bias = float_array(params[key], what=f"params[{key!r}]", max_size=SLACK * H)
         if not np.all(bias == 0):
             mistake = INIT["biases not zero"]
             raise CheckFailed(f"{mistake.message}. params[{key!r}] = {np.round(bias, 4)}",
@@ -304,7 +318,8 @@ def _excess_kurtosis(w: np.ndarray) -> float:
 
 def _weight_problem(w: np.ndarray, std: float, what: str) -> CheckFailed | None:
     """Why ``w`` does not look drawn from N(0, std^2), naming a known mistake where one fits."""
-    w = np.asarray(w, dtype=np.float64).ravel()
+    most = SLACK * INIT_SIZES[0] * INIT_SIZES[1]  # W1's size, the larger
+    w = float_array(w, what=what, max_size=most).ravel()  # any shape: shapes are another check
     n = w.size
 
     def known(name: str, detail: str) -> CheckFailed:
@@ -459,7 +474,7 @@ EXERCISE = Exercise(
         _shares_params(_unless_other_works(_ACCURACY_LABELS, _ACCURACY_ONE_HOT, ONLY_ONE_HOT)),
         _shares_params(scenario_check(
             "TwoLayerNet.numerical_gradient matches the reference", _numerical_gradient,
-            inputs=(PARAMS, X, LABELS), rtol=1e-5, atol=1e-8,
+            inputs=(PARAMS, X, LABELS), rtol=1e-5, atol=1e-8, numerical=True,
             mistakes=MISTAKES["TwoLayerNet.numerical_gradient"])),
         _shares_params(scenario_check(
             "TwoLayerNet.gradient matches the reference (one-hot and integer labels)", _gradient,
