@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from grader.checks.base import Check, Context, Exercise, Oracle
+from grader.checks.base import BUDGET_KIND, Budget, Check, Context, Exercise, Oracle
 from grader.checks.failure import CheckFailed
 from grader.expected import StoredOracle, StoreError
 from grader.result import CheckResult, ExerciseResult, fault_of
@@ -51,10 +51,24 @@ def ungraded_result(exercise: Exercise, message: str, include_hidden: bool = Fal
 
 
 def _run_check(check: Check, ctx: Context) -> CheckResult:
-    """``check``'s result on ``ctx``, with its wall time."""
+    """``check``'s result on ``ctx``, with its wall time.
+
+    Once the exercise's time budget is used up, a check fails without running; one that it cut
+    short fails too, whatever it made of the refused call (its points were not earned).
+    """
+    budget = ctx.budget
+    if budget is not None and (budget.used_up or budget.left() <= 0):
+        return replace(_over_budget(check, budget), seconds=0.0)
     started = time.perf_counter()
     result = _check_outcome(check, ctx)
+    if budget is not None and budget.used_up:
+        result = _over_budget(check, budget)
     return replace(result, seconds=round(time.perf_counter() - started, 3))
+
+
+def _over_budget(check: Check, budget: Budget) -> CheckResult:
+    failure = budget.failure()
+    return failed_result(check, failure.message, kind=BUDGET_KIND)
 
 
 def _check_outcome(check: Check, ctx: Context) -> CheckResult:
@@ -119,7 +133,9 @@ def grade_submission(
             result.fault = fault_of([error.cause])
             result.learner_output = session.output
         else:
-            ctx = Context(session, oracle, exercise)
+            # The budget starts after the import (bounded by its own timeout) and covers every
+            # check, hidden ones included, and any restart of the child.
+            ctx = Context(session, oracle, exercise, Budget(limits.budget))
             # Hidden checks run last, and what the code prints meanwhile is kept apart: it may
             # show their inputs, which learners must not see.
             result.checks = [_run_check(check, ctx) for check in checks if not check.hidden]
@@ -207,5 +223,14 @@ def grade_path(
 
 
 def with_timeout(limits: Limits, seconds: float | None) -> Limits:
-    """``limits`` with the per-call timeout replaced when ``seconds`` is given."""
-    return limits if seconds is None else replace(limits, call_timeout=seconds)
+    """``limits`` with the per-call timeout replaced when ``seconds`` is given.
+
+    The exercise's time budget scales with it: by default it is a number of per-call timeouts
+    (``BUDGET_CALLS``); a budget of its own is multiplied by ``seconds / call_timeout``.
+    """
+    if seconds is None:
+        return limits
+    budget = limits.exercise_seconds
+    if budget is not None:
+        budget = budget * seconds / limits.call_timeout
+    return replace(limits, call_timeout=seconds, exercise_seconds=budget)

@@ -64,11 +64,13 @@ class CheckResult:
         )
 
     def redacted(self) -> CheckResult:
-        """What a learner may see of this result: a hidden check keeps its name and points."""
+        """What a learner may see of this result: a hidden check keeps its name and points,
+        and loses its wall time (code that sleeps by its inputs would show them)."""
         if not self.hidden:
             return self
         word = "passed" if self.passed else "failed"
-        return replace(self, output=f"hidden check {word}", diagnosis=None, kind=None)
+        return replace(self, output=f"hidden check {word}", diagnosis=None, kind=None,
+                       seconds=None)
 
 
 @dataclass
@@ -151,16 +153,25 @@ class ExerciseResult:
 
     def redacted(self) -> ExerciseResult:
         """What a learner may see: hidden checks reduced to their name and points, without
-        what the code printed during them or a fault that only they met."""
+        their wall time, what the code printed during them or a fault that only they met.
+
+        With hidden checks, the exercise's ``seconds`` become the sum of its visible checks'
+        (without the import), so that the total does not reveal the hidden checks' time either.
+        """
+        if not any(c.hidden for c in self.checks):
+            return replace(self, checks=list(self.checks), hidden_output="")
         fault = self.fault
-        if self.error is None and any(c.hidden for c in self.checks):
+        if self.error is None:
             fault = fault_of([c.kind for c in self.checks if not c.hidden])
+        visible = [c.seconds for c in self.checks if not c.hidden]
+        seconds = round(sum(visible), 3) if visible and None not in visible else None
         return replace(self, checks=[c.redacted() for c in self.checks], hidden_output="",
-                       fault=fault)
+                       fault=fault, seconds=seconds)
 
 
 #: Runner error kinds that mean the learner's process hung or died, and what they count as.
-_FAULTS = {"timeout": "timeout", "crashed": "crashed", "memory": "crashed"}
+#: "budget": the exercise's time budget ran out (grader.checks.base.BUDGET_KIND).
+_FAULTS = {"timeout": "timeout", "budget": "timeout", "crashed": "crashed", "memory": "crashed"}
 
 
 def fault_of(kinds: list[str | None]) -> str | None:

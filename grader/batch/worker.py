@@ -90,11 +90,24 @@ def _exercise_and_oracle(task: Task):
 
 def limits_for(exercise: Exercise, timeout: float | None) -> Limits:
     """The exercise's limits with the batch's ``--timeout`` per call; an exercise that sets a
-    longer budget of its own (training: ex08 to ex10) keeps it."""
+    longer budget of its own (training: ex08 to ex10) keeps it. The exercise's time budget
+    follows the per-call timeout (see ``with_timeout``)."""
     own = exercise.limits or Limits()
     if timeout is None:
         return own
     return with_timeout(own, max(timeout, own.call_timeout) if exercise.limits else timeout)
+
+
+#: Seconds one run may take beyond its import timeout and its time budget: starting the child
+#: and the sandbox, the grace a dying child gets (2 s), killing it and removing its scratch.
+RUN_OVERHEAD = 5.0
+
+
+def worst_case_seconds(exercise: Exercise, timeout: float | None) -> float:
+    """The longest one run of ``exercise`` can take: its import timeout, its time budget
+    (which also bounds restarts of the child) and ``RUN_OVERHEAD``."""
+    limits = limits_for(exercise, timeout)
+    return limits.import_timeout + limits.budget + RUN_OVERHEAD
 
 
 def missing_message(module: str) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -12,7 +13,7 @@ from grader.checks.failure import CheckFailed
 
 if TYPE_CHECKING:
     from grader.runner.limits import Limits
-    from grader.runner.session import Handle, LearnerError, Session
+    from grader.runner.session import Handle, LearnerError, Reply, Session
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,19 @@ class Ref:
     """A value the reference solution produces, stored ahead of time for public checks.
 
     ``key`` is unique within its exercise; ``inputs`` are hashed so that a stored value made
-    from other inputs is detected; ``compute(solution_module)`` produces the value. ``drift``
-    is the relative difference tolerated between the stored value and a fresh computation, for
-    figures that only appear in messages and move with library versions (0: exactly equal).
+    from other inputs is detected; ``compute(solution_module)`` produces the value. A fresh
+    computation on another CPU or BLAS build differs from the stored value by rounding, which
+    ``grader.expected.agrees`` tolerates: a few units in the last place, or far more when
+    ``numerical`` (the value comes from central differences, which divide rounding by the
+    step). ``drift`` is the relative difference tolerated instead, for figures that only
+    appear in messages and move with library versions (training results).
     """
 
     key: str
     inputs: Any
     compute: Callable[[ModuleType], Any]
     drift: float = 0.0
+    numerical: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,14 +86,75 @@ def describe_learner_error(error: LearnerError, what: str) -> str:
     return f"{what}: {error.message}"
 
 
-class Context:
-    """What a check may do: call the learner's code and ask for reference values."""
+#: The error kind of a check cut short by its exercise's time budget (counted as a timeout).
+BUDGET_KIND = "budget"
 
-    def __init__(self, session: Session, oracle: Oracle, exercise: Exercise) -> None:
+
+def budget_message(seconds: float) -> str:
+    """What a check that the exercise's time budget cut short says."""
+    return f"time budget for this exercise used up ({seconds:g} s)"
+
+
+class Budget:
+    """The wall time left for the checks of one exercise, from now.
+
+    Every call into the learner's code gets the nearer of its own deadline and the budget's
+    (a child restarted after a crash imports within what is left, too). ``used_up`` turns
+    True when a call was refused, or cut short, because the budget ran out.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._deadline = clock() + seconds
+        self.used_up = False
+
+    def left(self) -> float:
+        """Seconds left (0 or less when the budget is over)."""
+        return self._deadline - self._clock()
+
+    def failure(self) -> CheckFailed:
+        """The failure of a check that the budget cut short; marks the budget used up."""
+        self.used_up = True
+        return CheckFailed(budget_message(self.seconds), kind=BUDGET_KIND)
+
+
+class Context:
+    """What a check may do: call the learner's code and ask for reference values.
+
+    With a ``budget``, every call into the learner's code is bounded by it (see Budget).
+    """
+
+    def __init__(self, session: Session, oracle: Oracle, exercise: Exercise,
+                 budget: Budget | None = None) -> None:
         self.session = session
         self.oracle = oracle
         self.exercise = exercise
+        self.budget = budget
         self._once: dict[Any, Any] = {}
+
+    def _within_budget(self, send: Callable[[], Reply]) -> Reply:
+        """``send()`` (one request to the learner's process) with its deadlines, and those of
+        a restart, cut to what is left of the budget; ``CheckFailed`` once it is used up."""
+        budget = self.budget
+        if budget is None:
+            return send()
+        left = budget.left()
+        if budget.used_up or left <= 0:
+            raise budget.failure()
+        limits = self.session.limits
+        cut = left < limits.call_timeout or left < limits.import_timeout
+        if cut:
+            self.session.limits = replace(limits, call_timeout=min(limits.call_timeout, left),
+                                          import_timeout=min(limits.import_timeout, left))
+        try:
+            reply = send()
+        finally:
+            self.session.limits = limits
+        error = reply.error
+        if error is not None and "timeout" in (error.kind, error.cause) and budget.left() <= 0:
+            raise budget.failure()  # it was the budget's deadline that passed
+        return reply
 
     def once(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` the first time ``key`` is asked for in this grading; its result after.
@@ -130,10 +196,10 @@ class Context:
         modified a positional argument whose index is not in ``may_modify``.
         """
         label = what or _label(target, method)
-        reply = self.session.call(
+        reply = self._within_budget(lambda: self.session.call(
             target, *args, method=method, keep=keep, return_args=check_inputs or with_args,
             **kwargs,
-        )
+        ))
         if reply.error is not None:
             raise CheckFailed(
                 describe_learner_error(reply.error, label),
@@ -154,7 +220,7 @@ class Context:
 
     def fixture(self, name: str) -> Handle:
         """A Handle to ``grader.runner.fixtures.<name>`` in the learner's process."""
-        reply = self.session.getattr("fixture:", name, keep=True)
+        reply = self._within_budget(lambda: self.session.getattr("fixture:", name, keep=True))
         if reply.error is not None:
             raise CheckFailed(describe_learner_error(reply.error, f"fixture {name}"),
                               kind=reply.error.kind)
@@ -162,7 +228,7 @@ class Context:
 
     def attr(self, target: Handle, name: str, keep: bool = False) -> Any:
         """Read attribute ``name`` of a learner object; ``CheckFailed`` if it is missing."""
-        reply = self.session.getattr(target, name, keep=keep)
+        reply = self._within_budget(lambda: self.session.getattr(target, name, keep=keep))
         if reply.error is not None:
             raise CheckFailed(
                 describe_learner_error(reply.error, f"{target.type_name}.{name}"),

@@ -1,9 +1,10 @@
 """Gradescope's ``results.json`` for results: one test per check, named after its exercise.
 
 Hidden checks keep ``visibility: "after_published"``, so Gradescope shows their output to
-students only once grades are published. Fields Gradescope does not know (``diagnosis``,
-``kind``, ``seconds``) travel in each test's ``extra_data``; the total wall time is
-``execution_time``.
+students only once grades are published. This renderer does not redact them itself: what goes
+to students (a batch's feedback) is redacted first, hidden checks then carrying their name and
+points only, no wall time. Fields Gradescope does not know (``diagnosis``, ``kind``,
+``seconds``) travel in each test's ``extra_data``; the total wall time is ``execution_time``.
 """
 
 from __future__ import annotations

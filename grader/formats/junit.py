@@ -1,8 +1,9 @@
 """JUnit XML of results, for CI systems that show test reports (GitHub, GitLab, Jenkins).
 
 One ``<testsuite>`` per exercise, one ``<testcase>`` per check with ``score`` and ``max_score``
-properties; ``time`` is each one's wall time in seconds. Text is cleaned of characters XML 1.0
-forbids, so any learner output gives valid XML.
+properties; ``time`` is each one's wall time in seconds, left out where it was not measured or
+must not be shown (hidden checks: see ``ExerciseResult.redacted``). Text is cleaned of
+characters XML 1.0 forbids, so any learner output gives valid XML.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ def _properties(parent: ET.Element, pairs: list[tuple[str, str]]) -> None:
         ET.SubElement(properties, "property", name=name, value=value)
 
 
-def _time(seconds: float | None) -> str:
-    """JUnit's ``time`` attribute: seconds with millisecond precision (0 when not measured)."""
-    return f"{seconds or 0.0:.3f}"
+def _time(seconds: float | None) -> dict[str, str]:
+    """JUnit's ``time`` attribute: seconds with millisecond precision; none when not known."""
+    return {} if seconds is None else {"time": f"{seconds:.3f}"}
 
 
 def _testcase(suite: ET.Element, exercise: str, check: CheckResult) -> None:
     case = ET.SubElement(suite, "testcase", classname=exercise, name=view.clean(check.name),
-                         time=_time(check.seconds))
+                         **_time(check.seconds))
     _properties(case, [("score", view.points(check.score)),
                        ("max_score", view.points(check.max_score))])
     if check.passed:
@@ -49,7 +50,7 @@ def _testsuite(parent: ET.Element, result: ExerciseResult) -> None:
     failures = len(view.failed_checks(result))
     suite = ET.SubElement(parent, "testsuite", name=view.clean(f"{result.exercise} {result.title}"),
                           tests=str(len(result.checks)), failures=str(failures), errors="0",
-                          skipped="0", time=_time(result.seconds))
+                          skipped="0", **_time(result.seconds))
     pairs = [("score", view.points(result.score)), ("max_score", view.points(result.max_score))]
     if result.graded_file:
         pairs.append(("graded_file", view.clean(result.graded_file)))
@@ -66,13 +67,18 @@ def _testsuite(parent: ET.Element, result: ExerciseResult) -> None:
                                                             SYSTEM_OUT_CHARS)
 
 
+def _total_seconds(results: Sequence[ExerciseResult]) -> float | None:
+    measured = [r.seconds for r in results if r.seconds is not None]
+    return round(sum(measured), 3) if measured else None
+
+
 def junit(results: Sequence[ExerciseResult], student: str | None = None) -> str:
     """The JUnit XML document (UTF-8 declared), hidden checks redacted."""
     results = view.learner_view(results)
     root = ET.Element("testsuites", name=view.title(student),
                       tests=str(sum(len(r.checks) for r in results)),
                       failures=str(sum(len(view.failed_checks(r)) for r in results)), errors="0",
-                      time=_time(sum(r.seconds or 0.0 for r in results)))
+                      **_time(_total_seconds(results)))
     for result in results:
         _testsuite(root, result)
     ET.indent(root)
