@@ -22,6 +22,7 @@ from click.core import ParameterSource
 
 from grader import SOLUTIONS_DIR, __version__
 from grader.registry import EXERCISE_MODULES, UnknownExercise, all_exercises, load, resolve
+from grader.runner.limits import BUDGET_CALLS
 
 FORMATS = click.Choice(["text", "json", "junit", "markdown"])
 DEFAULT_PATH = Path("exercises")
@@ -53,7 +54,8 @@ def _options(command):
                            help="text for people, json for programs, junit (XML) for CI test "
                                 "reports, markdown for a summary page")(command)
     command = click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-                           help="seconds one call of your code may take")(command)
+                           help="seconds one call of your code may take; all the checks of "
+                                f"an exercise may take {BUDGET_CALLS} times that")(command)
     return click.option("--path", type=click.Path(path_type=Path), default=None,
                         help="your .py or .ipynb file, or the folder holding it "
                              "[default: ./exercises, or . when there is none]")(command)
@@ -256,8 +258,9 @@ def _exercise_list(text: str | None) -> list[str]:
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default=True, help="students graded at the same time")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-              help="seconds one call of a student's code may take [default: per exercise; "
-                   "training exercises keep their own longer budget]")
+              help=f"seconds one call of a student's code may take; each exercise may take "
+                   f"{BUDGET_CALLS} times that in all [default: per exercise; training exercises "
+                   "keep their own longer limits]")
 @click.option("--hidden", is_flag=True, help="add the hidden checks (needs --seed)")
 @click.option("--seed", envvar="BACKPROP_LAB_SEED", default=None,
               help="secret seed of the hidden checks (or $BACKPROP_LAB_SEED)")
@@ -265,7 +268,9 @@ def _exercise_list(text: str | None) -> list[str]:
               help="the instructor's solutions/ with hidden/ [default: beside the grader]")
 @click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
               default="auto", show_default=True,
-              help="how runs are kept apart: auto takes the strongest available")
+              help="how runs are kept apart: auto is bubblewrap, and refuses without it; "
+                   "unshare and none protect less (the summary says what) and are used only "
+                   "when named")
 def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
           timeout: float | None, hidden: bool, seed: str | None, solutions: Path | None,
           isolation: str) -> int:
@@ -281,6 +286,7 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
     from grader.engine import display_path
     from grader.hidden import HiddenChecksError, with_hidden
     from grader.runner.sandbox import SandboxUnavailable, detect
+    from grader.text import printable
 
     if out.resolve().is_relative_to(submissions.resolve()):
         raise click.UsageError("--out must not be inside SUBMISSIONS (it would count as a "
@@ -301,7 +307,7 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
             raise click.UsageError(f"{error} (use --solutions)") from None
         spec = HiddenSpec(seed, solutions)
     try:
-        sandbox = detect(isolation)
+        sandbox = detect(isolation, for_class=True)  # "auto": bubblewrap, or this refusal
     except SandboxUnavailable as error:
         raise click.UsageError(str(error)) from None
     options = BatchOptions(submissions.resolve(), out.resolve(), chosen, jobs, sandbox, timeout,
@@ -324,9 +330,13 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
     click.echo(f"graded {summary.graded} run(s), reused {summary.reused} unchanged from the "
                f"gradebook; {summary.failed} failed (timed out, crashed, missing or not "
                "importable)")
+    graded = summary.students - summary.problems
+    click.echo(f"worst case: {_duration(summary.worst_case)} for {graded} student(s) x "
+               f"{len(options.exercises)} exercise(s) on {jobs} job(s), if every run used its "
+               "whole budget")
     click.echo(f"isolation: {summary.isolation}")
     for line in summary.grader_errors:
-        click.echo(f"grader error (not recorded, will be retried): {line}", err=True)
+        click.echo(f"grader error (not recorded, will be retried): {printable(line)}", err=True)
     click.echo(f"took {summary.seconds:.1f} s; wrote "
                + ", ".join(display_path(p) + ("/" if p.name == "feedback" else "")
                            for p in summary.outputs))
@@ -334,6 +344,14 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
         click.echo("interrupted: run the same command again to grade the rest", err=True)
         return 130
     return 1 if summary.grader_errors else 0
+
+
+def _duration(seconds: float) -> str:
+    """``"42 s"``, ``"12 min"``, ``"3 h 05 min"``."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 @cli.command("report")

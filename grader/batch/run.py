@@ -24,9 +24,10 @@ from grader.batch.entries import Entry, discover
 from grader.batch.fingerprint import grader_hash, submission_hash
 from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.batch.outputs import write_outputs
-from grader.batch.worker import HiddenSpec, Task, grade_task, init_worker
+from grader.batch.worker import HiddenSpec, Task, grade_task, init_worker, worst_case_seconds
 from grader.result import ExerciseResult
 from grader.runner.sandbox import Sandbox
+from grader.runner.session import remove_stale_runs
 
 _STAGING = ".staging"
 
@@ -46,7 +47,8 @@ class BatchOptions:
 
 @dataclass
 class BatchSummary:
-    """How a run went. ``failed`` counts runs that timed out, crashed or could not be graded."""
+    """How a run went. ``failed`` counts runs that timed out, crashed or could not be graded;
+    ``worst_case`` is how long grading the whole class could take (see :func:`worst_case`)."""
 
     students: int = 0
     problems: int = 0
@@ -58,6 +60,18 @@ class BatchSummary:
     seconds: float = 0.0
     interrupted: bool = False
     outputs: list[Path] = field(default_factory=list)
+    worst_case: float = 0.0
+
+
+def worst_case(exercises: list[str], timeout: float | None, students: int, jobs: int) -> float:
+    """Seconds ``students`` × ``exercises`` runs take on ``jobs`` workers when every run uses
+    its whole time budget: students × the sum over exercises of (import timeout + budget +
+    overhead, see ``worst_case_seconds``) / jobs."""
+    from grader.registry import load
+
+    per_student = sum(worst_case_seconds(load(e), timeout) for e in exercises)
+    runs = students * len(exercises)
+    return students * per_student / max(1, min(jobs, runs)) if runs else 0.0
 
 
 class Progress:
@@ -93,11 +107,12 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
     out.mkdir(parents=True, exist_ok=True)
     staging = out / _STAGING
     shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
-    staging.mkdir()
+    remove_stale_runs()  # scratch folders, processes and cgroups of killed runs
+    staging.mkdir(mode=0o700)
     try:
         with Gradebook(out / GRADEBOOK) as book:
             entries = discover(options.submissions, staging)
-            book.record_entries([(e.student, str(e.source), e.problem) for e in entries])
+            book.record_entries([(e.student, e.shown_source, e.problem) for e in entries])
             summary.students = len(entries)
             summary.problems = sum(1 for e in entries if e.problem)
             version = grader_hash(options.timeout,
@@ -106,7 +121,9 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             current = {entry.student: (submission_hash(entry.folder), version)
                        for entry in entries if entry.folder is not None}
             tasks, summary.reused = _plan(options, entries, book, current)
-            run = book.start_run(options.sandbox.kind, options.jobs, options.exercises,
+            summary.worst_case = worst_case(options.exercises, options.timeout, len(current),
+                                            options.jobs)
+            run = book.start_run(summary.isolation, options.jobs, options.exercises,
                                  options.hidden is not None)
             status = "finished"
             try:
@@ -116,7 +133,8 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             finally:
                 progress.stop()
                 book.finish_run(run, summary.graded, summary.reused, status)
-            summary.outputs = write_outputs(out, book, entries, options.exercises, current)
+            summary.outputs = write_outputs(out, book, entries, options.exercises, current,
+                                            errors=summary.grader_errors)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary.seconds = time.monotonic() - started
@@ -168,17 +186,7 @@ def _grade(tasks: list[Task], jobs: int, book: Gradebook, version: str,
                 break
             except Exception as error:  # a fault of the grader, reported
                 reply = {"grader_error": f"{type(error).__name__}: {error}"}
-            if "grader_error" in reply:
-                summary.grader_errors.append(
-                    f"{task.student} {task.exercise}: {reply['grader_error']}")
-                progress.advance(task.student, task.exercise, True)
-                continue
-            result = ExerciseResult.from_json(reply["result"])
-            book.record(task.student, task.content_hash, version, result,
-                        float(reply["seconds"]))
-            summary.graded += 1
-            failed = _is_failure(result)
-            summary.failed += failed
+            failed = _record(task, reply, book, version, summary)
             progress.advance(task.student, task.exercise, failed)
     except BaseException:
         _stop_workers(pool)
@@ -187,6 +195,33 @@ def _grade(tasks: list[Task], jobs: int, book: Gradebook, version: str,
         _stop_workers(pool)
     else:
         pool.shutdown(wait=True)
+
+
+def _record(task: Task, reply: object, book: Gradebook, version: str,
+            summary: BatchSummary) -> bool:
+    """Record one worker reply; returns whether the run failed. A reply that cannot be
+    decoded or recorded (whatever the reason) is the grader's failure for this student and
+    exercise: reported in ``summary.grader_errors``, not recorded, graded again next time,
+    and the batch goes on."""
+    try:
+        if type(reply) is not dict:
+            raise TypeError("the worker's reply is not a JSON object")
+        if "grader_error" in reply:
+            summary.grader_errors.append(
+                f"{task.student} {task.exercise}: {reply['grader_error']}")
+            return True
+        result = ExerciseResult.from_json(reply["result"])
+        book.record(task.student, task.content_hash, version, result,
+                    float(reply["seconds"]))
+    except Exception as error:
+        summary.grader_errors.append(
+            f"{task.student} {task.exercise}: the result could not be recorded "
+            f"({type(error).__name__}: {error})")
+        return True
+    summary.graded += 1
+    failed = _is_failure(result)
+    summary.failed += failed
+    return failed
 
 
 def _decode_datasets() -> None:

@@ -178,7 +178,18 @@ def _from_grades(out: Path, grades: dict, records: list[Recorded]) -> ClassData:
     problem_students = {row.student for row in rows if row.problem}
     graded = [r for r in records if r.student not in problem_students]
     return _assemble(out, rows, exercises, graded, grades.get("grader_version"),
-                     grades.get("written_at"), ())
+                     grades.get("written_at"), _isolation_notes(grades))
+
+
+def _isolation_notes(grades: dict) -> tuple[str, ...]:
+    """The isolation the batch used, and what it did not protect (a weaker mode, named)."""
+    isolation = grades.get("isolation")
+    if not isinstance(isolation, dict) or not isinstance(isolation.get("used"), str):
+        return ()
+    notes = [f"Isolation: {isolation['used']}"]
+    if isinstance(isolation.get("not_protected"), str) and isolation["not_protected"]:
+        notes.append(f"These grades were made with weaker isolation: {isolation['not_protected']}")
+    return tuple(notes)
 
 
 def _from_gradebook(out: Path, records: list[Recorded], problems: dict[str, str]) -> ClassData:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.runner import cgroups
 from grader.runner.limits import Limits
 from grader.runner.protocol import (
     Channel,
@@ -40,12 +41,13 @@ from grader.runner.protocol import (
     Encoder,
     Handle,
     ProtocolError,
+    TooLarge,
     Unencodable,
 )
-from grader.runner.sandbox import NO_SANDBOX, Sandbox
+from grader.runner.sandbox import NO_SANDBOX, Sandbox, learner_id
 from grader.runner.submission import SourceFile, Submission, SubmissionError, collect_sources
 
-__all__ = ["Handle", "LearnerError", "Reply", "Session"]
+__all__ = ["Handle", "LearnerError", "Reply", "Session", "remove_stale_runs"]
 
 _ROOT = str(Path(grader.__file__).resolve().parent.parent)
 _BOOT = (
@@ -54,7 +56,6 @@ _BOOT = (
 )
 _DEFAULT_LIMITS = Limits()
 _RUN_VAR = "BACKPROP_LAB_RUN"  # marks every process of one child, to find escaped grandchildren
-_HEADER_CAP = 64 * 1024**2  # largest JSON frame accepted (values other than arrays)
 _EXIT_GRACE = 2.0  # seconds a process whose channel closed gets to finish exiting
 _OUTPUT_CHUNK = 1 << 20
 _TEXT_CHARS = 200  # exception messages are clipped to this many characters
@@ -246,6 +247,8 @@ class Session:
             self._timed_out[what] = error
         except ChannelClosed:
             error = self._crash(child.wait_exit(_EXIT_GRACE), what)
+        except TooLarge as e:  # refused before it was read: the channel is out of step
+            error = LearnerError("unserializable", f"{what} returned too much data: {e.what}")
         except (ProtocolError, _Internal):
             error = LearnerError(
                 "crashed", "your code wrote to the grader's channel or corrupted it"
@@ -268,6 +271,7 @@ class Session:
             "id": 0,
             "op": "import",
             "module": self.submission.module,
+            "cells": self._cells(),
             "dir": child.subdir,
             "id_base": self._id_prefix() << 32,
             "limits": {
@@ -305,6 +309,11 @@ class Session:
                     + (f"\n{e}" if isinstance(e, _Internal) else "")
                 ) from None
             error = self._crash(code, None)
+        except TooLarge as e:
+            error = LearnerError(
+                "import", f"could not import your code: its module is too large to list "
+                f"({e.what})", cause="unreadable",
+            )
         except ProtocolError:
             error = LearnerError(
                 "import", "could not import your code: it wrote to the grader's channel",
@@ -318,6 +327,11 @@ class Session:
         else:
             child.kill()
             self.import_error = error
+
+    def _cells(self) -> list[list[int]]:
+        """The graded notebook's code cells, for the child's syntax check (none for a .py)."""
+        graded = self._files.get(f"{self.submission.module}.py")
+        return [list(cell) for cell in graded.cells] if graded is not None else []
 
     def _import_result(self, header: dict[str, Any]) -> LearnerError | None:
         if header.get("ok") is True:
@@ -364,6 +378,10 @@ class Session:
         kind = err.get("kind")
         if kind == "stale":
             return LearnerError("stale", _STALE.format(""))
+        if kind == "syntax" and what is None:  # a notebook cell that does not compile
+            text = _text(err.get("msg"), 500)
+            return LearnerError("import", f"could not import your code: {text}",
+                                cause="unreadable")
         if kind == "not_found":
             name, owner = _text(err.get("name")), err.get("owner")
             if owner is None:
@@ -372,6 +390,9 @@ class Session:
         if kind == "unserializable":
             arg, desc = err.get("arg"), _text(err.get("desc"))
             if err.get("big") is True:
+                if what is None:  # the import's reply: the module's names
+                    return LearnerError("import", "could not import your code: its module is "
+                                        f"too large to list ({desc})", cause="unreadable")
                 return LearnerError("unserializable", f"{what} returned too much data: {desc}")
             if type(arg) is int:
                 return LearnerError(
@@ -444,7 +465,7 @@ class Session:
         return LearnerError("crashed", f"{text} while running {what}{hint}")
 
     def _header_bytes(self) -> int:
-        return min(_HEADER_CAP, int(self.limits.reply_bytes))
+        return min(int(self.limits.header_bytes), int(self.limits.reply_bytes))
 
     def _seconds(self, importing: bool) -> str:
         seconds = self.limits.import_timeout if importing else self.limits.call_timeout
@@ -576,26 +597,62 @@ class _Output:
 
 
 class _Resources:
-    """What one child holds in the parent; release() frees it all (idempotent)."""
+    """What one child holds in the parent; release() frees it all (idempotent).
 
-    def __init__(self, output: _Output, token: str) -> None:
+    The run's folder, ``<tmp>/backprop-lab-XXXX`` (0711, the grader's), holds ``owner.lock``
+    (flock-ed by this process for as long as the run lives: remove_stale_runs() tells a dead
+    run's folder from a live one's by it), ``submission/`` (the grader's copy of the files,
+    read-only to the learner) and ``work/``, the scratch folder: the learner's working
+    directory, HOME and TMPDIR, owned by the learner's own user id when the grader is root.
+    Under bubblewrap ``work`` is a size-capped tmpfs inside the sandbox and stays empty here.
+    """
+
+    def __init__(self, output: _Output, token: str, sandbox: Sandbox, limits: Limits) -> None:
+        global _serial
         self.output = output
         self.token = token
-        self.scratch = tempfile.mkdtemp(prefix="backprop-lab-")
         self.proc: subprocess.Popen | None = None
         self.pidfd: int | None = None
         self.fds: list[int] = []
         self.thread: threading.Thread | None = None
         self.out_fd = self.stop_fd = -1
+        self.group: cgroups.RunGroup | None = None
+        _remove_stale_once()
+        self.folder = tempfile.mkdtemp(prefix=cgroups.PREFIX)
+        self.lock = os.open(os.path.join(self.folder, _LOCK),
+                            os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        _serial += 1
+        self.uid = learner_id(_serial) if sandbox.drops_root() else None
+        self.scratch = os.path.join(self.folder, "work")
+        try:
+            os.mkdir(self.scratch, 0o700)
+            if self.uid is not None:
+                os.chown(self.scratch, self.uid, self.uid)
+                os.chmod(self.folder, 0o711)  # the learner's id reaches work/, submission/ only
+        except BaseException:
+            self.release()
+            raise
+        try:
+            name = cgroups.run_name(os.path.basename(self.folder).removeprefix(cgroups.PREFIX))
+            self.group = cgroups.RunGroup.create(name, limits.total_memory_bytes,
+                                                 limits.processes)
+        except OSError:
+            self.group = None  # the run still has its per-process limits
 
     def release(self) -> None:
         if self.proc is not None:
             # Kill the group before reaping the leader, so its id cannot have been reused.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+            if self.group is not None:
+                self.group.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)
-            _kill_leftovers(self.proc.pid, self.token)
+            _kill_leftovers(self.proc.pid, self.token, self.uid)
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
         if self.thread is not None:
             with contextlib.suppress(OSError):
                 os.write(self.stop_fd, b"x")
@@ -607,7 +664,11 @@ class _Resources:
                 os.close(fd)
         self.fds = []
         self.pidfd = None
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        _remove_tree(self.folder)
+        if self.lock >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.lock)
+            self.lock = -1
 
 
 class _Child:
@@ -618,26 +679,32 @@ class _Child:
         sandbox: Sandbox = NO_SANDBOX,
     ) -> None:
         self.sandbox = sandbox
-        self.res = res = _Resources(output, token)
+        self.res = res = _Resources(output, token, sandbox, limits)
         self._finalizer = weakref.finalize(self, res.release)
         try:
-            self.subdir = os.path.join(res.scratch, "submission")
+            self.subdir = os.path.join(res.folder, "submission")
             os.mkdir(self.subdir)
+            os.chmod(self.subdir, 0o755)
             for f in files:
-                Path(self.subdir, f.filename).write_bytes(f.data)
+                target = Path(self.subdir, f.filename)
+                target.write_bytes(f.data)
+                target.chmod(0o644)
             req_r, req_w = os.pipe()
             rep_r, rep_w = os.pipe()
             out_r, out_w = os.pipe()
             stop_r, stop_w = os.pipe()
             res.out_fd, res.stop_fd = out_r, stop_w
             res.fds += [req_w, rep_r, out_r, stop_r, stop_w]
+            join = [os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+                    for path in (res.group.procs_files() if res.group else [])]
             try:
                 for fd in (rep_r, out_r):
                     with contextlib.suppress(OSError, AttributeError):
                         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
                 argv = [sys.executable, "-I", "-c", _BOOT, str(req_r), str(rep_w)]
                 res.proc = subprocess.Popen(
-                    sandbox.wrap(argv, res.scratch),
+                    sandbox.wrap(argv, res.scratch, [self.subdir], limits.scratch_bytes,
+                                 res.uid),
                     stdin=subprocess.DEVNULL,
                     stdout=out_w,
                     stderr=out_w,
@@ -645,9 +712,10 @@ class _Child:
                     env=_child_env(res.scratch, token),
                     pass_fds=(req_r, rep_w),
                     start_new_session=True,
+                    preexec_fn=sandbox.preexec(res.uid, join, limits.processes),
                 )
             finally:
-                for fd in (req_r, rep_w, out_w):
+                for fd in (req_r, rep_w, out_w, *join):
                     os.close(fd)
             with contextlib.suppress(AttributeError, OSError):
                 res.pidfd = os.pidfd_open(res.proc.pid)
@@ -706,25 +774,141 @@ def _child_env(scratch: str, token: str) -> dict[str, str]:
     }
 
 
-def _kill_leftovers(session_id: int, token: str) -> None:
+def _kill_leftovers(session_id: int, token: str, uid: int | None = None) -> None:
     """SIGKILL processes that left the child's process group but are still in its session, or
-    still carry its environment marker (e.g. after setsid). Best effort: needs /proc, and learner
-    code can both start a new session and clear its environment."""
+    still carry its environment marker (e.g. after setsid), or run as the run's own user id
+    ``uid`` (which learner code cannot leave), until none is left. Without ``uid`` (or a
+    cgroup, or a pid namespace) best effort: learner code can both start a new session and
+    clear its environment."""
     marker = f"{_RUN_VAR}={token}".encode()
+    for _ in range(100):  # rounds: a process forking as fast as it is killed ends too
+        killed = 0
+        for pid in _pids():
+            try:
+                if uid is not None and _real_uid(pid) == uid:
+                    found = True
+                else:
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        fields = f.read().rpartition(b")")[2].split()
+                    found = int(fields[3]) == session_id and fields[0] != b"Z"
+                    if not found and token:
+                        with open(f"/proc/{pid}/environ", "rb") as f:
+                            found = marker in f.read().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if found:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+        if not killed or uid is None:
+            return
+        time.sleep(0.01)
+
+
+def _pids() -> list[int]:
     try:
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
-        return
-    for pid in pids:
+        return []
+
+
+def _real_uid(pid: int) -> int | None:
+    """The real user id of process ``pid`` (None: gone, or a zombie)."""
+    with open(f"/proc/{pid}/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"State:") and b"Z" in line.split()[1:2]:
+                return None
+            if line.startswith(b"Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def _remove_tree(path: str) -> None:
+    """Remove ``path`` even where learner code took the permissions away (chmod 0 folders)."""
+    def retry(function: Any, name: str, _: Any) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(name), 0o700)
+            if os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, 0o700)
+                shutil.rmtree(name, ignore_errors=True)
+            else:
+                function(name)
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=retry)
+
+
+#: The file in a run's folder its owner holds an flock on.
+_LOCK = "owner.lock"
+#: A folder without owner.lock (made by an older grader) is stale after this many seconds.
+_UNLOCKED_STALE = 3600
+_serial = 0  # runs started by this process
+_stale_removed = False
+
+
+def _live(folder: str) -> bool:
+    """Whether ``folder`` (a run's folder) belongs to a live run: its owner.lock is locked."""
+    try:
+        fd = os.open(os.path.join(folder, _LOCK), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
         try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                fields = f.read().rpartition(b")")[2].split()
-            in_session = int(fields[3]) == session_id
-            if not in_session:
-                with open(f"/proc/{pid}/environ", "rb") as f:
-                    in_session = marker in f.read().split(b"\0")
-        except (OSError, IndexError, ValueError):
+            return time.time() - os.stat(folder).st_mtime < _UNLOCKED_STALE
+        except OSError:
+            return False
+    except OSError:
+        return True  # not ours to judge (another user's)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def remove_stale_runs(tmp: str | None = None) -> int:
+    """Remove what runs of dead grader processes (a batch killed with SIGKILL, a power cut)
+    left behind: their folders in ``tmp`` (default: the temporary folder), which hold students'
+    submissions, the processes still running as their user ids, and their cgroups. Folders of
+    live runs, this process's and concurrent ones', are kept. Returns how many folders were
+    removed."""
+    tmp = tmp or tempfile.gettempdir()
+    removed = 0
+    try:
+        names = [n for n in os.listdir(tmp) if n.startswith(cgroups.PREFIX)
+                 and not n.startswith(f"{cgroups.PREFIX}probe-")]
+    except OSError:
+        names = []
+    me = os.geteuid()
+    for name in names:
+        folder = os.path.join(tmp, name)
+        try:
+            info = os.lstat(folder)
+        except OSError:
             continue
-        if in_session:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        if not os.path.isdir(folder) or os.path.islink(folder) or (me and info.st_uid != me):
+            continue
+        if _live(folder):
+            continue
+        with contextlib.suppress(OSError):
+            owner = os.stat(os.path.join(folder, "work")).st_uid
+            # A run's own id: end what still runs as it, unless the id's process (the dead
+            # owner's pid) is in use again, maybe by a live run with the same id.
+            if me == 0 and owner >= 1 << 30 and not os.path.exists(
+                    f"/proc/{(owner - (1 << 30)) >> 8}"):
+                _kill_leftovers(-1, "", owner)
+        _remove_tree(folder)
+        removed += 1
+    for group in cgroups.stale_groups():
+        group.remove()
+    return removed
+
+
+def _remove_stale_once() -> None:
+    """remove_stale_runs() at this process's first run (cheap: one listing of the temporary
+    folder), so a killed run's leftovers do not wait for the next batch."""
+    global _stale_removed
+    if not _stale_removed:
+        _stale_removed = True
+        with contextlib.suppress(OSError):
+            remove_stale_runs()
