@@ -501,7 +501,7 @@ def main() -> None:
     parser.add_argument("--exercises", default=",".join(NUMPY_EXERCISES),
                         help="comma-separated ids [default: ex01,...,ex08]")
     parser.add_argument("--isolation", default="auto",
-                        choices=["auto", "bubblewrap", "unshare", "none"])
+                        choices=["auto", "bubblewrap", "none"])
     parser.add_argument("--seed", type=int, default=0, help="seed of the mix of submissions")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep the submissions and outputs in DIR (new or empty)")

@@ -266,11 +266,10 @@ def _exercise_list(text: str | None) -> list[str]:
               help="secret seed of the hidden checks (or $BACKPROP_LAB_SEED)")
 @click.option("--solutions", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="the instructor's solutions/ with hidden/ [default: beside the grader]")
-@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "none"]),
               default="auto", show_default=True,
               help="how runs are kept apart: auto is bubblewrap, and refuses without it; "
-                   "unshare and none protect less (the summary says what) and are used only "
-                   "when named")
+                   "none protects your own code only (the summary says what it leaves open)")
 def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
           timeout: float | None, hidden: bool, seed: str | None, solutions: Path | None,
           isolation: str) -> int:

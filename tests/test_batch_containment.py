@@ -134,7 +134,7 @@ def wait_for(condition, seconds: float) -> bool:
 
 def test_auto_refuses_a_class_without_bubblewrap_in_one_line(tmp_path):
     root = class_of(tmp_path / "subs", "")
-    bin_dir = tmp_path / "bin"  # PATH without bwrap (unshare stays, where installed)
+    bin_dir = tmp_path / "bin"  # PATH without bwrap (unshare and setpriv stay)
     bin_dir.mkdir()
     for tool in ("unshare", "setpriv"):
         if shutil.which(tool):

@@ -1,4 +1,4 @@
-"""OS-level containment of the learner's process: bubblewrap, unshare, or none.
+"""OS-level containment of the learner's process: bubblewrap, or none.
 
 The runner's resource limits bound how much a submission may use; a Sandbox bounds what it can
 reach. A Session starts ``sandbox.wrap(argv, work, ...)`` instead of ``argv`` with
@@ -13,15 +13,12 @@ The kinds, strongest first:
   output folder are simply absent. The only network is a loopback of its own. When the run
   ends, or the grader's process that started it dies, the namespace's init dies and takes every
   process inside with it, whatever they did (setsid, double fork, a cleared environment).
-- ``unshare`` (util-linux): own network, process and mount namespaces (for /proc), so the same
-  network and process guarantees, but files are protected by permissions only. Used only when
-  named; never picked by "auto".
 - ``none``: the resource limits and a scratch folder only.
 
 Learner code never runs as root: when the grader runs as root (CI machines, containers), each
 run gets a user id of its own (:func:`learner_id`, from a range no account uses) and the
-wrapper (bwrap itself, so its user namespace maps to that id, not to root) or, for ``unshare``
-and a class's ``none``, the learner's process drops to it, without capabilities or groups. A
+wrapper (bwrap, which then drops to it) or, for a class's ``none``, the learner's process
+drops to it, without capabilities or groups. A
 grader that is not root cannot change user; its learner code runs as its user, never with
 capabilities (bwrap maps it to itself and gives it none).
 
@@ -56,31 +53,28 @@ from grader.runner import cgroups
 __all__ = ["KINDS", "NO_SANDBOX", "Sandbox", "SandboxUnavailable", "detect", "learner_id"]
 
 #: The kinds of sandbox, strongest first.
-KINDS = ("bubblewrap", "unshare", "none")
-_PROGRAMS = {"bubblewrap": "bwrap", "unshare": "unshare"}
+KINDS = ("bubblewrap", "none")
 _WHAT = {
     "bubblewrap": "own mount, network, process and IPC namespaces; "
                   "reads only the Python runtime, the grader and the data sets",
-    "unshare": "own network and process namespaces; files protected by permissions only",
     "none": "resource limits and a scratch folder only",
 }
-#: What a weaker kind leaves open, said wherever its results are shown (None: nothing listed).
+#: What "none" leaves open, said wherever its results are shown: learner code runs as its own
+#: unprivileged id, as the grader's (non-root) user, or as root.
 _UNPROTECTED = {
-    "unshare": "NOT protected: learner code can read every file its user may read (OUT with "
-               "the gradebook, other students' staged files, solutions/ and the hidden checks)",
-    "none": "NOT protected: learner code can read every file its user may read (OUT with the "
-            "gradebook, other students' files, solutions/ and the hidden checks, the grader's "
-            "command line with --seed), reach the network, and leave processes running if the "
-            "batch is killed",
-}
-_UNPROTECTED_AS_USER = {  # the grader is not root: learner code runs as the grader's own user
-    "unshare": "NOT protected: learner code runs as your user and can read and write every file "
-               "you can (OUT with the gradebook, other students' staged files, solutions/ and "
-               "the hidden checks)",
-    "none": "NOT protected: learner code runs as your user and can read and write every file "
-            "you can (OUT with the gradebook, other students' files, solutions/ and the hidden "
-            "checks), read the grader's environment and command line ($BACKPROP_LAB_SEED, "
-            "--seed), signal the grader, reach the network, and leave processes running",
+    "own id": "NOT protected: learner code can read every file any user may read (OUT with the "
+              "gradebook, other students' files, solutions/ and the hidden checks, the "
+              "grader's command line with --seed), reach the network, and leave processes "
+              "running if the batch is killed",
+    "your user": "NOT protected: learner code runs as your user and can read and write every "
+                 "file you can (OUT with the gradebook, other students' files, solutions/ and "
+                 "the hidden checks), read the grader's environment and command line "
+                 "($BACKPROP_LAB_SEED, --seed), signal the grader, reach the network, and "
+                 "leave processes running",
+    "root": "NOT protected: learner code runs as root and can read and write every file (OUT "
+            "with the gradebook, other students' files, solutions/ and the hidden checks), "
+            "read the grader's environment and command line ($BACKPROP_LAB_SEED, --seed), "
+            "signal the grader, reach the network, and leave processes running",
 }
 #: The refusal of "auto" without bubblewrap: one line, naming the package.
 _MISSING = ("bubblewrap is not installed: install Debian's bubblewrap package (apt-get install "
@@ -96,10 +90,6 @@ _ETC = (
 )
 #: Read-only too: CPU topology, which OpenBLAS and TensorFlow read to size their thread pools.
 _SYSFS = ("/sys/devices/system/cpu",)
-#: sh as the pid namespace's init under unshare: an init ignores signals it does not handle,
-#: so the learner's process must not be pid 1 (SIGXCPU would be ignored). Exits 128+N for
-#: signal N, as bwrap does.
-_SH_INIT = '"$@"; exit $?'
 _PROBE_SECONDS = 30
 #: Size of the sandbox's own /tmp and of its /dev/shm (tmpfs, so memory) under bubblewrap.
 TMP_BYTES = 64 * 1024**2
@@ -130,7 +120,7 @@ class Sandbox:
 
     ``program`` is the wrapper's path (empty: looked up on PATH when the command runs); ``why``
     says, for "none", why nothing stronger is used (shown in :attr:`description`).
-    ``unprivileged``: drop root even in "none" (bubblewrap and unshare always do); set for a
+    ``unprivileged``: drop root even in "none" (bubblewrap always does); set for a
     class, not for a student grading their own code.
     """
 
@@ -153,16 +143,9 @@ class Sandbox:
         own: never root then)."""
         if self.kind == "none":
             return list(argv)
-        program = self.program or _PROGRAMS[self.kind]
-        if self.kind == "bubblewrap":
-            options = _bwrap_options(scratch, program, readonly, scratch_bytes, uid)
-            return [program, *options, "--", *([] if uid is None else _drop(uid)), *argv]
-        if os.geteuid() == 0:  # namespaces made as root, then unshare drops to ``uid``
-            user = [] if uid is None else ["--setuid", str(uid), "--setgid", str(uid)]
-        else:  # no capabilities are left after the exec of a non-root user's program
-            user = ["--map-current-user"]
-        return [program, *user, "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
-                "--", "/bin/sh", "-c", _SH_INIT, "sh", *argv]
+        program = self.program or "bwrap"
+        options = _bwrap_options(scratch, program, readonly, scratch_bytes, uid)
+        return [program, *options, "--", *([] if uid is None else _drop(uid)), *argv]
 
     def drops_root(self) -> bool:
         """Whether the learner's process gets its own unprivileged id (grader running as root)."""
@@ -172,7 +155,7 @@ class Sandbox:
                 processes: int | None = None) -> Callable[[], None]:
         """What the started process does before its exec: join the run's cgroups (write "0"
         to each of the ``join`` descriptors), drop to ``uid`` when given in "none" (bubblewrap
-        and unshare drop by themselves, after making their namespaces as root), cap its user's
+        drops by itself, after making its namespaces as root), cap its user's
         processes at ``processes`` (the id is the run's own), gain no privileges from a
         set-user-id program, and die with its parent (PR_SET_PDEATHSIG, set last: changing
         ids clears it)."""
@@ -229,13 +212,9 @@ class Sandbox:
         """What this kind leaves open, in one line ("" for bubblewrap)."""
         if self.kind == "bubblewrap":
             return ""
-        if self.kind == "none" and os.geteuid() == 0 and not self.unprivileged:
-            return ("NOT protected: learner code runs as root and can read and write every "
-                    "file (OUT with the gradebook, other students' files, solutions/ and the "
-                    "hidden checks), read the grader's environment and command line "
-                    "($BACKPROP_LAB_SEED, --seed), signal the grader, reach the network, and "
-                    "leave processes running")
-        return (_UNPROTECTED if self.drops_root() else _UNPROTECTED_AS_USER)[self.kind]
+        if self.drops_root():
+            return _UNPROTECTED["own id"]
+        return _UNPROTECTED["root" if os.geteuid() == 0 else "your user"]
 
 
 NO_SANDBOX = Sandbox("none")
@@ -257,19 +236,13 @@ def detect(prefer: str = "auto", for_class: bool = False) -> Sandbox:
         if why is None:
             return Sandbox("none", unprivileged=True)
         return Sandbox("none", why=f"learner code cannot run as an unprivileged user here ({why})")
-    kind = "bubblewrap" if prefer == "auto" else prefer
-    name = _PROGRAMS[kind]
-    program = shutil.which(name)
+    program = shutil.which("bwrap")
     if program is None:
-        if prefer == "auto":
-            raise SandboxUnavailable(_MISSING)
-        raise SandboxUnavailable(f"cannot use {kind}: {name} is not installed (not on PATH)")
-    why = _probe(kind, program)
+        raise SandboxUnavailable(_MISSING)
+    why = _probe("bubblewrap", program)
     if why is None:
-        return Sandbox(kind, program)
-    if prefer == "auto":
-        raise SandboxUnavailable(_BROKEN.format(why=why))
-    raise SandboxUnavailable(f"cannot use {kind}: {why}")
+        return Sandbox("bubblewrap", program)
+    raise SandboxUnavailable(_BROKEN.format(why=why))
 
 
 @functools.cache
@@ -300,7 +273,7 @@ def _probe(kind: str, program: str) -> str | None:
         return None
     lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
     why = lines[-1].strip() if lines else f"a test run exited with code {done.returncode}"
-    if uid is not None and kind != "bubblewrap":
+    if uid is not None and kind == "none":
         why += f" (as user id {uid}: the grader and Python must be readable by every user)"
     return why
 

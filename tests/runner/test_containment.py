@@ -226,17 +226,15 @@ def test_a_fork_bomb_is_bounded_and_the_next_run_is_fine(hostile, sandbox):
 
 
 @NO_BWRAP
+@pytest.mark.parametrize("sandbox", ["bubblewrap"], indirect=True)  # its tmpfs caps the total
 def test_the_scratch_folder_is_capped_in_total_in_bubblewrap(hostile, sandbox):
-    if sandbox.kind != "bubblewrap":
-        pytest.skip("only bubblewrap caps the scratch folder's total (a tmpfs)")
     written = hostile(scratch_bytes=64 * MiB, file_bytes=16 * MiB).call("fill", None, 20, 16)
     assert 0 < written.value <= 64 * MiB
 
 
 @NO_BWRAP
+@pytest.mark.parametrize("sandbox", ["bubblewrap"], indirect=True)  # none: the machine's /dev/shm
 def test_dev_shm_is_capped_in_bubblewrap(hostile, sandbox):
-    if sandbox.kind != "bubblewrap":
-        pytest.skip("without a mount namespace /dev/shm is the machine's")
     written = hostile(file_bytes=16 * MiB).call("fill", "/dev/shm", 16, 16).value
     assert 0 < written <= sandbox_module.SHM_BYTES
 
