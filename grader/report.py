@@ -31,29 +31,35 @@ def render_text(result: ExerciseResult, console) -> None:
     """Print one exercise: what was graded, the learner's own output, the checks, the total.
 
     Every string that may hold learner text is shown as typed (grader.text.for_rich): no rich
-    markup, control characters escaped, one line each."""
+    markup, control characters escaped, one line each. Outside the table such a line is never
+    folded at a terminal's width either (it is cut with an ellipsis; the checks' rows carry
+    the messages in full): folded, a long message would start a line of its own choosing at the
+    left edge ("Total for ex01: 25/25")."""
     from rich import box
     from rich.table import Table
 
     escape = for_rich
     result = result.redacted()  # hidden checks: their name and points only
 
-    console.print(f"[bold]{result.exercise} {escape(result.title)}[/bold] "
-                  f"[dim]graded {escape(result.graded_file)}[/dim]")
+    def line(text: str) -> None:
+        _line(console, text)
+
+    line(f"[bold]{result.exercise} {escape(result.title)}[/bold] "
+         f"[dim]graded {escape(result.graded_file)}[/dim]")
     if result.other_file:
-        console.print(f"[dim]({escape(result.other_file)} also exists and was not graded; "
-                      "--path chooses)[/dim]")
+        line(f"[dim]({escape(result.other_file)} also exists and was not graded; "
+             "--path chooses)[/dim]")
     for note in result.notes:
-        console.print(f"[yellow]{escape(note)}[/yellow]")
+        line(f"[yellow]{escape(note)}[/yellow]")
     if result.error:
-        console.print(f"[red]{escape(result.error)}[/red]")
+        line(f"[red]{escape(result.error)}[/red]")
     if result.learner_output.strip():
         lines = result.learner_output.rstrip("\n").splitlines()
         console.print(f"[dim]Your code printed {len(lines)} line(s)"
                       + (f"; the first {OUTPUT_LINES_SHOWN}:" if len(lines) > OUTPUT_LINES_SHOWN
                          else ":") + "[/dim]")
-        for line in lines[:OUTPUT_LINES_SHOWN]:
-            console.print(f"[dim]  | {escape(line[:200])}[/dim]")
+        for shown in lines[:OUTPUT_LINES_SHOWN]:
+            line(f"[dim]  | {escape(shown[:200])}[/dim]")
     rows = []
     for check in result.checks:
         message = "hidden check" if check.hidden else check.output
@@ -80,6 +86,15 @@ def render_text(result: ExerciseResult, console) -> None:
                   f"{_points(result.score)}/{_points(result.max_score)}[/bold {colour}]")
 
 
+def _line(console, text: str) -> None:
+    """Print ``text`` as one line: on a terminal, cut with an ellipsis at its width rather than
+    folded; piped, whole (the console does not wrap)."""
+    if console.is_terminal:
+        console.print(text, no_wrap=True, overflow="ellipsis", crop=True)
+    else:
+        console.print(text)
+
+
 def render_summary(results: Sequence[ExerciseResult], console) -> None:
     """One line per exercise and the overall total (for ``grade all``)."""
     console.print()
@@ -89,8 +104,8 @@ def render_summary(results: Sequence[ExerciseResult], console) -> None:
         max_total += result.max_score
         colour = "green" if result.full_marks else "red"
         note = f" [dim]({for_rich(result.error)})[/dim]" if result.error else ""
-        console.print(f"[{colour}]{result.exercise}[/{colour}] {for_rich(result.title)}: "
-                      f"{_points(result.score)}/{_points(result.max_score)}{note}")
+        _line(console, f"[{colour}]{result.exercise}[/{colour}] {for_rich(result.title)}: "
+                       f"{_points(result.score)}/{_points(result.max_score)}{note}")
     colour = "green" if total >= max_total else "red"
     console.print(f"[bold {colour}]Total: {_points(total)}/{_points(max_total)}"
                   f"[/bold {colour}]")

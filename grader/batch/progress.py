@@ -23,7 +23,9 @@ class ConsoleProgress(Progress):
 
     On a terminal this is a live bar; in a log (CI, a pipe) one line per student once all of
     their gradings are done, so the log stays short and readable. A student id is printed as
-    it was typed (grader.text.printable, no rich markup): it cannot forge or colour a line.
+    it was typed (grader.text.printable, no rich markup) and never wrapped (a long id with
+    spaces, folded at the console's width, would start a line of its own choosing): it cannot
+    forge or colour a line.
     """
 
     def __init__(self, console: Console | None = None) -> None:
@@ -75,7 +77,7 @@ class ConsoleProgress(Progress):
             self.console.print(
                 f"graded {printable(student)}: {self._done}/{self._total} done, "
                 f"{self._failed} failed, {elapsed:.0f} s elapsed, about {remaining:.0f} s left",
-                highlight=False, markup=False, emoji=False,
+                highlight=False, markup=False, emoji=False, soft_wrap=True,
             )
 
     def stop(self) -> None:
