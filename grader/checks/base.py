@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from grader.checks.compare import same_value
+from grader.checks.compare import same_value, tree_size
 from grader.checks.failure import CheckFailed
+
+#: Bytes of replies after which the next call into the learner's code first collects garbage
+#: (the solutions' largest reply is 9.4 MB: honest code triggers it a few times at most).
+COLLECT_BYTES = 32 * 1024**2
 
 if TYPE_CHECKING:
     from grader.runner.limits import Limits
@@ -132,13 +137,25 @@ class Context:
         self.exercise = exercise
         self.budget = budget
         self._once: dict[Any, Any] = {}
+        self._received = 0  # bytes of replies received since the last garbage collection
+
+    def _count(self, reply: Reply) -> Reply:
+        """``reply``, its bytes counted towards the next garbage collection."""
+        self._received += tree_size(reply.value)[1] + tree_size(reply.args_after)[1]
+        return reply
 
     def _within_budget(self, send: Callable[[], Reply]) -> Reply:
         """``send()`` (one request to the learner's process) with its deadlines, and those of
         a restart, cut to what is left of the budget; ``CheckFailed`` once it is used up."""
         budget = self.budget
+        if self._received > COLLECT_BYTES:
+            # A failed check's exception holds its frames, and so the replies they held, in a
+            # reference cycle only the garbage collector frees: without this, a learner whose
+            # every reply is at the size limit makes the grader hold dozens of them at once.
+            gc.collect()
+            self._received = 0
         if budget is None:
-            return send()
+            return self._count(send())
         left = budget.left()
         if budget.used_up or left <= 0:
             raise budget.failure()
@@ -148,7 +165,7 @@ class Context:
             self.session.limits = replace(limits, call_timeout=min(limits.call_timeout, left),
                                           import_timeout=min(limits.import_timeout, left))
         try:
-            reply = send()
+            reply = self._count(send())
         finally:
             self.session.limits = limits
         error = reply.error

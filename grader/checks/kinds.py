@@ -16,7 +16,7 @@ from grader.checks.compare import (
     assert_close,
     close_enough,
     float_array,
-    value_shape,
+    tree_size,
 )
 from grader.checks.failure import CheckFailed
 from grader.checks.mistakes import (
@@ -77,8 +77,7 @@ class _TooLarge:
 def _kept(got: Any) -> Any:
     """``got``, or a stand-in when it is too large for any comparison (no mistake can match it),
     so that a check does not hold several huge replies at once."""
-    found = value_shape(got)
-    if found is not None and np.prod(found, dtype=np.float64) > MAX_COMPARED_SIZE:
+    if tree_size(got)[0] > MAX_COMPARED_SIZE:  # all its parts, not only along first items
         return _TooLarge()
     return got
 

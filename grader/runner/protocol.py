@@ -83,6 +83,7 @@ MAX_DEPTH = 100  # deepest nesting of lists, tuples and dicts in one value
 MAX_JSON_DEPTH = 2 * MAX_DEPTH + 8  # deepest bracket nesting of one JSON frame
 MAX_JSON_VALUES = 100_000  # JSON values (and keys) in one frame; the solutions send at most ~500
 MAX_ELEMENTS = 1 << 24  # array elements in one message (16 Mi); the solutions send at most 2.4 Mi
+MAX_DIMS = 32  # dimensions of one array (numpy 1.x's limit)
 _MAX_NPY_HEADER = 4096  # longest .npy header accepted (npy_frame writes at most ~1600 bytes)
 _blank_strings = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"').sub  # bound: re.sub is Python
 MAX_INT_BITS = 14_000  # ints up to ~4200 digits (Python's int-to-str limit is 4300)
@@ -340,9 +341,14 @@ def npy_header(prefix: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
         raise ProtocolError("non-canonical .npy header")
     if not dtype_allowed(dtype):
         raise ProtocolError(f"refused array dtype {dtype}")
-    count = 1
+    count = nonzero = 1
     for n in shape:
         count *= n
+        nonzero *= n or 1
+    # numpy refuses more dimensions, and shapes whose sizes overflow even with a zero among
+    # them ((10**20, 0)): judged here, so that no reshape raises past the reader
+    if len(shape) > MAX_DIMS or nonzero * max(dtype.itemsize, 1) >= 1 << 62:
+        raise ProtocolError("impossible .npy shape")
     return dtype, shape, count
 
 
