@@ -2,6 +2,10 @@
 
     OUT/grades.csv     one row per student: student, one column per exercise, total, max_total, note
     OUT/grades.json    the same, with titles, maxima and what went wrong per exercise
+
+The note and the faults in these two files are those a learner may see (a fault met only in
+hidden checks is left out), since grades are often passed on to students; the class report
+takes the full story from the gradebook.
     OUT/feedback/<student>/feedback.md, feedback.html, results.json (Gradescope), junit.xml
 
 Feedback is what a student may see: hidden checks show their name and points only. Every file
@@ -137,7 +141,10 @@ def write_outputs(out: Path, book: Gradebook, entries: list[Entry], exercises: l
             "scores": scores,
             "total": round(sum(scores.values()), 6),
             "max_total": round(max_total, 6),
-            "note": _note(entry, results),
+            # What went wrong as a learner may see it: a fault met only in hidden checks
+            # ("ex03 timed out") would tell a student what their code did with hidden inputs
+            # (the class report reads it from the gradebook instead).
+            "note": _note(entry, {e: r.redacted() for e, r in results.items()}),
             "problem": entry.problem,
             "results": results,
         })
@@ -198,9 +205,9 @@ def _json(rows: list[dict], exercises: list[str], isolation: dict[str, str] | No
             "max_total": row["max_total"],
             "problem": row["problem"],
             "exercises": {
-                e: {"score": r.score, "max_score": r.max_score, "fault": r.fault,
-                    "error": r.error}
-                for e, r in results.items()
+                e: {"score": r.score, "max_score": r.max_score, "fault": shown.fault,
+                    "error": shown.error}
+                for e, r in results.items() for shown in [r.redacted()]
             },
         })
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

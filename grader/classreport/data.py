@@ -167,13 +167,21 @@ def _read_grades(path: Path) -> dict | None:
 
 def _from_grades(out: Path, grades: dict, records: list[Recorded]) -> ClassData:
     exercises = tuple((str(e["id"]), str(e.get("title", ""))) for e in grades["exercises"])
+    # grades.json gives the faults a learner may see; the gradebook's result of the same grade
+    # also says when only a hidden check timed out or crashed.
+    recorded = {(r.student, r.exercise): r.result for r in records}
     rows = []
     for entry in grades["students"]:
         row = _Row(entry["student"], entry.get("problem"))
         for exercise, _ in exercises:
             cell = entry["exercises"][exercise]
-            row.scores[exercise] = (float(cell["score"]), float(cell["max_score"]),
-                                    cell.get("fault"))
+            score, maximum = float(cell["score"]), float(cell["max_score"])
+            fault = cell.get("fault")
+            result = recorded.get((entry["student"], exercise))
+            if (fault is None and result is not None and cell.get("error") is None
+                    and (result.score, result.max_score) == (score, maximum)):
+                fault = result.fault
+            row.scores[exercise] = (score, maximum, fault)
         rows.append(row)
     problem_students = {row.student for row in rows if row.problem}
     graded = [r for r in records if r.student not in problem_students]
