@@ -382,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("grade: interrupted", err=True)
         code = 130
     except click.ClickException as error:
-        click.echo(f"grade: {error.format_message()}", err=True)
+        # One line, as typed: a message can name a learner's file or folder, whose name may
+        # hold a newline or an escape sequence (grader.text.printable).
+        from grader.text import printable
+
+        click.echo(f"grade: {printable(error.format_message())}", err=True)
         code = error.exit_code
     sys.exit(code if isinstance(code, int) else 0)

@@ -63,3 +63,20 @@ def test_learner_text_outside_the_table_cannot_start_a_line(terminal):
         assert not any(line.startswith(FORGED) for line in lines), text
         if not terminal:  # piped: nothing is cut
             assert f"ValueError: {text}" in buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", ["d\x1b[31m\nFAKE LINE", "nope\r\nFAKE LINE", "\u202eFAKE LINE\n"])
+def test_a_usage_error_naming_a_learners_path_is_one_line(tmp_path, capfd, name):
+    from grader.cli import main
+
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / name).mkdir()  # an existing folder without ex01 in it
+    for path in (folder / name, folder / f"missing {name}"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["ex01", "--path", str(path)])
+        assert exit_info.value.code == 2
+        err = capfd.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("grade: "), err
+        assert "\x1b" not in err and "\r" not in err and "\u202e" not in err
+        assert "FAKE LINE" in err
