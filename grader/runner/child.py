@@ -106,6 +106,74 @@ def _apply_limits(limits: dict[str, int]) -> None:
         _setrlimit(res, (soft, hard))
 
 
+#: Per architecture (os.uname().machine): the kernel's AUDIT_ARCH value and the numbers of
+#: clone, unshare, clone3 and seccomp.
+_SYSCALLS = {
+    "x86_64": (0xC000003E, 56, 272, 435, 317),
+    "aarch64": (0xC00000B7, 220, 97, 435, 277),
+}
+_CLONE_NEWUSER = 0x10000000
+
+
+def _no_user_namespaces() -> bytes:
+    """A seccomp filter (classic BPF) refusing, with EPERM, to make a user namespace (clone or
+    unshare with CLONE_NEWUSER) and any syscall of a foreign ABI (x32, i386 through int 0x80);
+    clone3, whose flags a filter cannot read, fails with ENOSYS, so that libc uses clone.
+    Empty on an architecture it does not know."""
+    import struct
+
+    numbers = _SYSCALLS.get(os.uname().machine)
+    if numbers is None:
+        return b""
+    arch, clone, unshare, clone3, _ = numbers
+    ld, jeq, jge, and_, ret = 0x20, 0x15, 0x35, 0x54, 0x06
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    program = [
+        (ld, 0, 0, 4),  # 0: arch
+        (jeq, 0, 10, arch),  # 1: foreign ABI -> 12
+        (ld, 0, 0, 0),  # 2: syscall number
+        (jge, 8, 0, 0x40000000),  # 3: x32 -> 12
+        (jeq, 8, 0, clone3),  # 4: -> 13
+        (jeq, 2, 0, unshare),  # 5: -> 8
+        (jeq, 1, 0, clone),  # 6: -> 8
+        (ret, 0, 0, allow),  # 7
+        (ld, 0, 0, 16),  # 8: low half of the first argument (the flags)
+        (and_, 0, 0, _CLONE_NEWUSER),  # 9
+        (jeq, 0, 1, 0),  # 10: no CLONE_NEWUSER -> 11, else 12
+        (ret, 0, 0, allow),  # 11
+        (ret, 0, 0, eperm),  # 12
+        (ret, 0, 0, enosys),  # 13
+    ]
+    return b"".join(struct.pack("=HBBI", *op) for op in program)
+
+
+def _confine() -> None:
+    """Learner code can never make a user namespace, in which it would be root with every
+    capability (to mount a tmpfs of any size, or reach kernel code no unprivileged user
+    reaches), whatever the sandbox: a seccomp filter, set on every thread and inherited by
+    every process it starts. Best effort where the kernel has no seccomp."""
+    program = _no_user_namespaces()
+    if not program:
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        code = ctypes.create_string_buffer(program, len(program))
+
+        class _Prog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        prog = _Prog(len(program) // 8, ctypes.addressof(code))
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, required to set a filter
+        seccomp = _SYSCALLS[os.uname().machine][4]
+        # SECCOMP_SET_MODE_FILTER with SECCOMP_FILTER_FLAG_TSYNC: every thread
+        if libc.syscall(seccomp, 1, 1, ctypes.byref(prog)) != 0:
+            libc.prctl(22, 2, ctypes.byref(prog), 0, 0)  # PR_SET_SECCOMP, this thread only
+    except (OSError, AttributeError):
+        pass
+
+
 def _error(kind: str, **fields: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"kind": kind, **fields}}
 
@@ -151,6 +219,7 @@ class _Server:
         self.next_id = header["id_base"]
         self.reply_bytes, self.header_bytes = limits["reply_bytes"], limits["header_bytes"]
         _apply_limits(limits)
+        _confine()
         self.channel.send({"id": 0, "stage": "ready"}, [])
         self._send(0, self._import(header["module"], header.get("cells") or []))
         while True:
