@@ -334,6 +334,9 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
                f"{len(options.exercises)} exercise(s) on {jobs} job(s), if every run used its "
                "whole budget")
     click.echo(f"isolation: {summary.isolation}")
+    if summary.killed_workers:
+        click.echo(f"{summary.killed_workers} run(s) killed the grader process grading them "
+                   "(tried again alone): recorded as crashed", err=True)
     for line in summary.grader_errors:
         click.echo(f"grader error (not recorded, will be retried): {printable(line)}", err=True)
     click.echo(f"took {summary.seconds:.1f} s; wrote "

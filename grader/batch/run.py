@@ -17,6 +17,7 @@ import multiprocessing
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +26,16 @@ from grader.batch.fingerprint import grader_hash, submission_hash
 from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.batch.outputs import write_outputs
 from grader.batch.worker import HiddenSpec, Task, grade_task, init_worker, worst_case_seconds
+from grader.engine import ungraded_result
 from grader.result import ExerciseResult
 from grader.runner.sandbox import Sandbox
 from grader.runner.session import remove_stale_runs
 
 _STAGING = ".staging"
+_IDLE_BREAKS = 3  # pools broken with no run in flight before the batch gives up
+#: Why a run is recorded as crashed when its grader worker died even while grading it alone.
+KILLED_WORKER = ("the grader's process died while it graded this exercise, even when run alone: "
+                 "your code killed it (os.kill of its parent?) or used up the machine's memory")
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class BatchSummary:
     interrupted: bool = False
     outputs: list[Path] = field(default_factory=list)
     worst_case: float = 0.0
+    killed_workers: int = 0
 
 
 def worst_case(exercises: list[str], timeout: float | None, students: int, jobs: int) -> float:
@@ -161,40 +168,88 @@ def _plan(options: BatchOptions, entries: list[Entry], book: Gradebook,
 
 def _grade(tasks: list[Task], jobs: int, book: Gradebook, version: str,
            progress: Progress, summary: BatchSummary) -> None:
-    """Run ``tasks`` on ``jobs`` worker processes, recording each result as it arrives."""
+    """Run ``tasks`` on ``jobs`` worker processes, recording each result as it arrives.
+
+    A worker that dies (killed by the learner code it was grading, where that code can reach
+    it, or from outside) breaks the pool. Then each run it was grading is tried again alone, in
+    a pool of its own: one that breaks that pool too is recorded as that student's crash (the
+    batch does not stop, and the same student cannot stop it again on the next run); the others
+    are graded as usual, and the rest of the class goes on in a fresh pool.
+    """
     progress.start(len(tasks), summary.reused)
     if not tasks:
         return
     _decode_datasets()
     for student, runs in Counter(task.student for task in tasks).items():
         progress.expect(student, runs)
+
+    def record(task: Task, reply: object) -> None:
+        progress.advance(task.student, task.exercise,
+                         _record(task, reply, book, version, summary))
+
+    remaining, idle_breaks = tasks, 0
+    while remaining:
+        in_flight, remaining = _run_pool(remaining, jobs, record)
+        if remaining and not in_flight:  # a worker died between runs: not any learner's doing
+            idle_breaks += 1
+            if idle_breaks == _IDLE_BREAKS:
+                summary.grader_errors.append(
+                    f"grader workers died {idle_breaks} times while idle; {len(remaining)} "
+                    "run(s) were not graded: run the same command again")
+                return
+        for task in in_flight:
+            alone, _ = _run_pool([task], 1, record)
+            if alone:
+                record(task, _killed_worker_reply(task))
+                summary.killed_workers += 1
+
+
+def _run_pool(tasks: list[Task], jobs: int, record: Callable[[Task, object], None]
+              ) -> tuple[list[Task], list[Task]]:
+    """Grade ``tasks`` on a fresh pool of ``jobs`` workers, passing each reply to ``record``.
+    Returns ([], []) when every task was graded; when a worker died, the tasks that workers
+    were grading then and those not started yet."""
     context = multiprocessing.get_context("spawn")
+    started = context.SimpleQueue()  # (pid, task key) from each worker as a task starts
     pool = futures.ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))),
-                                       mp_context=context, initializer=init_worker)
+                                       mp_context=context, initializer=init_worker,
+                                       initargs=(started,))
+    pending: dict[futures.Future, Task] = {}
     try:
         pending = {pool.submit(grade_task, task): task for task in tasks}
         for future in futures.as_completed(pending):
-            task = pending.pop(future)
             try:
                 reply = json.loads(future.result())
             except futures.process.BrokenProcessPool:
-                # A worker was killed from outside (the kernel's OOM killer...): what was
-                # recorded stays, and the same command grades the rest.
-                summary.grader_errors.append(
-                    f"a grader worker died; {len(pending) + 1} run(s) were not graded: "
-                    "run the same command again")
                 break
             except Exception as error:  # a fault of the grader, reported
                 reply = {"grader_error": f"{type(error).__name__}: {error}"}
-            failed = _record(task, reply, book, version, summary)
-            progress.advance(task.student, task.exercise, failed)
+            record(pending.pop(future), reply)
     except BaseException:
         _stop_workers(pool)
         raise
-    if pending:  # the pool broke
-        _stop_workers(pool)
-    else:
+    if not pending:
         pool.shutdown(wait=True)
+        return [], []
+    _stop_workers(pool)
+    last: dict[int, tuple[str, str]] = {}
+    while not started.empty():
+        pid, key = started.get()
+        last[pid] = tuple(key)
+    running = set(last.values())
+    unfinished = list(pending.values())
+    return ([t for t in unfinished if t.key in running],
+            [t for t in unfinished if t.key not in running])
+
+
+def _killed_worker_reply(task: Task) -> dict[str, object]:
+    """The worker reply recorded for a run whose grader worker died while grading it alone."""
+    from grader.registry import load
+
+    result = ungraded_result(load(task.exercise), KILLED_WORKER,
+                             include_hidden=task.hidden is not None)
+    result.fault = "crashed"
+    return {"result": result.to_json(), "seconds": 0.0}
 
 
 def _record(task: Task, reply: object, book: Gradebook, version: str,

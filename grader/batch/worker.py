@@ -15,6 +15,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.checks.base import Exercise
 from grader.engine import ungraded_result, with_timeout
@@ -42,6 +43,11 @@ class Task:
     sandbox: Sandbox
     hidden: HiddenSpec | None = None
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """(student, exercise): what the gradebook records one result for."""
+        return self.student, self.exercise
+
 
 _busy = False  # a task is running in this worker
 
@@ -53,9 +59,16 @@ def _terminate(*_: object) -> None:
     os._exit(143)
 
 
-def init_worker() -> None:
+_started: Any = None  # where a worker says which task it starts (see init_worker)
+
+
+def init_worker(started: Any = None) -> None:
     """Set up a worker: Ctrl-C is the batch's to handle; SIGTERM, or the batch process dying,
-    ends the worker, killing its learner child on the way out."""
+    ends the worker, killing its learner child on the way out. ``started`` (a multiprocessing
+    queue) hears ``(pid, task.key)`` as each task starts, so that the batch knows which runs a
+    worker that died was grading."""
+    global _started
+    _started = started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
     with contextlib.suppress(OSError, AttributeError):
@@ -120,6 +133,8 @@ def grade_task(task: Task) -> str:
     "result"}``, or ``{"student", "exercise", "grader_error"}`` when the grader itself failed."""
     global _busy
     _busy = True
+    if _started is not None:
+        _started.put((os.getpid(), task.key))
     try:
         return _grade(task)
     except SystemExit:
