@@ -619,9 +619,12 @@ class _Resources:
         self.group: cgroups.RunGroup | None = None
         _remove_stale_once()
         self.folder = tempfile.mkdtemp(prefix=cgroups.PREFIX)
-        self.lock = os.open(os.path.join(self.folder, _LOCK),
-                            os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        # Locked under another name first, then renamed: a concurrent remove_stale_runs() never
+        # sees an owner.lock that is not locked yet (a folder without one is young, so live).
+        unlocked = os.path.join(self.folder, f"{_LOCK}.new")
+        self.lock = os.open(unlocked, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
         fcntl.flock(self.lock, fcntl.LOCK_EX)
+        os.rename(unlocked, os.path.join(self.folder, _LOCK))
         _serial += 1
         self.uid = learner_id(_serial) if sandbox.drops_root() else None
         self.scratch = os.path.join(self.folder, "work")

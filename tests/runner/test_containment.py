@@ -286,6 +286,26 @@ def test_a_runs_own_folder_is_live_while_it_runs(tmp_path, monkeypatch):
     assert not any(p.name.startswith("backprop-lab-") for p in tmp_path.iterdir())
 
 
+def test_a_run_starting_while_another_batch_cleans_up_keeps_its_folder(tmp_path, monkeypatch):
+    """A concurrent batch's remove_stale_runs() between the run making its folder and locking
+    it must not take the folder for a dead run's (the lock file appears already locked)."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    path = tmp_path / "sub" / "ex01_activations.py"
+    path.parent.mkdir()
+    path.write_text(HOSTILE)
+    real_flock, cleanups = fcntl.flock, []
+
+    def flock_after_a_cleanup(fd: int, operation: int) -> None:
+        if operation == fcntl.LOCK_EX:  # the run taking its own lock: another batch cleans first
+            cleanups.append(remove_stale_runs(str(tmp_path)))
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock_after_a_cleanup)
+    with Session(locate(path, "ex01_activations"), LIMITS) as session:
+        assert session.call("whoami").ok, session.output
+    assert cleanups and cleanups[0] == 0
+
+
 def test_processes_of_a_dead_runs_cgroup_are_ended_by_the_next_run(tmp_path):
     if not HAS_CGROUP:
         pytest.skip("no cgroup here")
