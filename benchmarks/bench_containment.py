@@ -36,65 +36,7 @@ from grader.runner.session import Session  # noqa: E402
 from grader.runner.submission import locate  # noqa: E402
 
 MiB = 1024**2
-ATTACKS = '''
-import os, time
-
-
-def hog(children, mib, seconds=20.0):
-    r, w = os.pipe()
-    pids = []
-    for _ in range(children):
-        pid = os.fork()
-        if pid == 0:
-            block = bytearray(mib * 1024**2)
-            for i in range(0, len(block), 4096):
-                block[i] = 1
-            os.write(w, b"1")
-            time.sleep(60)
-            os._exit(0)
-        pids.append(pid)
-    os.close(w)
-    held, ended, deadline = 0, set(), time.monotonic() + seconds
-    os.set_blocking(r, False)
-    while len(ended) + held < children and time.monotonic() < deadline:
-        try:
-            held += len(os.read(r, 64))
-        except BlockingIOError:
-            pass
-        for pid in pids:
-            if pid not in ended and os.waitpid(pid, os.WNOHANG)[0]:
-                ended.add(pid)
-        time.sleep(0.01)
-    return held
-
-
-def bomb(most):
-    started = 0
-    for _ in range(most):
-        try:
-            pid = os.fork()
-        except OSError:
-            break
-        if pid == 0:
-            time.sleep(60)
-            os._exit(0)
-        started += 1
-    return started
-
-
-def fill(folder, files, mib):
-    written, block = 0, b"x" * 1024**2
-    for n in range(files):
-        try:
-            with open(os.path.join(folder or ".", f"bench-fill-{os.getpid()}-{n}"), "wb") as f:
-                for _ in range(mib):
-                    f.write(block)
-                    f.flush()
-                    written += len(block)
-        except OSError:
-            break
-    return written
-'''
+ATTACKS = (REPO / "tests" / "hostile" / "footprint.py").read_text()
 
 
 def size(n: float) -> str:
@@ -178,13 +120,14 @@ def main() -> None:
         for sandbox in sandboxes:
             print(f"{sandbox.kind}: attacks under the default limits")
             print("  8 children x 400 MiB held at once:",
-                  attack(sandbox, folder, "hog", 8, 400))
+                  attack(sandbox, folder, "hog", 8, 400, 20.0))
             print("  fork bomb, processes started (of 4000 tried):",
                   attack(sandbox, folder, "bomb", 4000))
             for where, name in ((None, "scratch"), ("/tmp", "/tmp"), ("/dev/shm", "/dev/shm")):
                 print(f"  bytes written to {name} in 16 MiB files (of 1 GiB tried):",
                       attack(sandbox, folder, "fill", where, 64, 16))
-            for leftover in glob.glob("/dev/shm/bench-fill-*") + glob.glob("/tmp/bench-fill-*"):
+            for leftover in glob.glob("/dev/shm/footprint-fill-*") + glob.glob(
+                    "/tmp/footprint-fill-*"):
                 os.unlink(leftover)
 
 
