@@ -135,6 +135,11 @@ class Gradebook:
             (_now(), graded, reused, status, run),
         )
 
+    def last_isolation(self) -> str | None:
+        """The isolation line of the latest run (as the batch summary printed it), or None."""
+        row = self._db.execute("SELECT isolation FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row and isinstance(row[0], str) else None
+
     # -- entries -----------------------------------------------------------------------------
 
     def record_entry(self, student: str, source: str, problem: str | None) -> None:

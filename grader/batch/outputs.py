@@ -178,14 +178,11 @@ def _csv(rows: list[dict], exercises: list[str]) -> str:
 def _isolation(book: Gradebook) -> dict[str, str] | None:
     """The isolation of the last run, from the gradebook's runs table: ``used`` (the line the
     summary printed) and ``not_protected`` (what a weaker mode leaves open; "" for bubblewrap)."""
-    try:
-        row = book._db.execute("SELECT isolation FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    except Exception:  # an older gradebook, or none: grades.json goes without it
+    used = book.last_isolation()
+    if used is None:
         return None
-    if not row or not isinstance(row[0], str):
-        return None
-    _, marker, rest = row[0].partition("NOT protected: ")
-    return {"used": row[0], "not_protected": rest if marker else ""}
+    _, marker, rest = used.partition("NOT protected: ")
+    return {"used": used, "not_protected": rest if marker else ""}
 
 
 def _json(rows: list[dict], exercises: list[str], isolation: dict[str, str] | None = None) -> str:
