@@ -307,18 +307,21 @@ def _bwrap_options(scratch: str, program: str = "bwrap", readonly: Sequence[str]
                    *(f for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
                      for f in ("--cap-add", cap))]
     options += ["--die-with-parent", "--new-session"]
-    present = ["/dev", "/proc", "/tmp"]  # folders that exist inside (mounted or bound)
+    binds: list[str] = []  # folders bound from the host: whatever they hold is there
+    made = ["/dev", "/proc", "/tmp"]  # folders mounted or made inside: empty but for what is put
 
     def reach(path: str) -> list[str]:
-        """--dir for the folders up to ``path`` that nothing provides yet."""
-        made: list[str] = []
+        """--dir (0755) for the folders up to ``path`` that nothing provides yet: bwrap would
+        make them 0700, which the learner's own user id cannot enter (a checkout in a folder
+        of mktemp -d's, as CI's, would be out of its reach)."""
+        new: list[str] = []
         parent = os.path.dirname(path)
-        while parent not in ("/", "") and not any(_within(parent, p) for p in present):
-            made.append(parent)
+        while parent not in ("/", "", *made) and not any(_within(parent, b) for b in binds):
+            new.append(parent)
             parent = os.path.dirname(parent)
-        present.extend(made)
-        return [f for d in reversed(made) for f in ([*(["--perms", "0755"] if perms else []),
-                                                      "--dir", d])]
+        made.extend(new)
+        return [f for d in reversed(new) for f in ([*(["--perms", "0755"] if perms else []),
+                                                     "--dir", d])]
 
     def tmpfs(size: int | None, path: str) -> list[str]:
         return [*(["--size", str(size)] if sized and size else []),
@@ -329,13 +332,13 @@ def _bwrap_options(scratch: str, program: str = "bwrap", readonly: Sequence[str]
             options += ["--symlink", os.readlink(path), path]
         else:
             options += ["--ro-bind-try", path, path]
-            present.append(path)
+            binds.append(path)
     options += ["--dev", "/dev", "--proc", "/proc", *tmpfs(TMP_BYTES, "/tmp"),
                 *tmpfs(SHM_BYTES, "/dev/shm")]
     readable = _readable()
     for path in readable:
         options += [*reach(path), "--ro-bind-try", path, path]
-        present.append(path)
+        binds.append(path)
     bound = readable + [p for p in _SYSTEM_DIRS if not os.path.islink(p)]
     for path in _secrets():
         if any(_within(path, source) for source in bound):  # e.g. a checkout under /usr
@@ -343,11 +346,13 @@ def _bwrap_options(scratch: str, program: str = "bwrap", readonly: Sequence[str]
     options += reach(scratch)
     if scratch_bytes is not None and sized:
         options += tmpfs(scratch_bytes, scratch)
+        made.append(scratch)
     else:
         options += ["--bind", scratch, scratch]
-    present.append(scratch)
+        binds.append(scratch)
     for path in readonly:
         options += [*reach(path), "--ro-bind", path, path]
+        binds.append(path)
     return [*options, "--remount-ro", "/", "--chdir", scratch]
 
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -440,6 +441,29 @@ def test_bubblewrap_hides_the_solutions_inside_a_bound_folder(monkeypatch, tmp_p
     assert argv[argv.index(str(REPO)) - 1] == "--ro-bind-try"
     at = argv.index(str(SOLUTIONS))
     assert argv[at - 1: at + 3] == ["--tmpfs", str(SOLUTIONS), "--remount-ro", str(SOLUTIONS)]
+
+
+@NO_BWRAP
+def test_a_grader_inside_a_private_folder_is_within_the_learners_reach(monkeypatch, tmp_path):
+    """A checkout in a folder only its owner may enter (CI clones into mktemp -d, 0700; pytest's
+    tmp_path is below one too): the folders bwrap makes on the way to what it binds must let the
+    learner's own user id through, or its Python cannot import the grader."""
+    private = tmp_path / "private"
+    package = private / "clone" / "pkg"
+    package.mkdir(parents=True)
+    (package / "data.txt").write_text("reached")
+    private.chmod(0o700)
+    work = tmp_path / "run" / "work"
+    work.mkdir(parents=True)
+    uid = sandbox_module.learner_id(7)
+    if uid is not None:
+        os.chown(work, uid, uid)
+    readable = sandbox_module._readable()
+    monkeypatch.setattr(sandbox_module, "_readable", lambda: [*readable, str(package)])
+    argv = detect("bubblewrap").wrap(["/bin/cat", str(package / "data.txt")], str(work),
+                                     uid=uid)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (0, "reached"), done.stderr
 
 
 def test_bubblewrap_hides_solutions_inside_a_system_folder(monkeypatch, tmp_path):
