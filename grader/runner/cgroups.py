@@ -40,10 +40,21 @@ class Support:
     pids: str | None = None
     memory_version: int = 0
     pids_version: int = 0
+    #: Where a run gets a CPU group of its own (its processes together weigh as one, at the
+    #: default weight), so that a run of a thousand busy processes takes no more of the CPU
+    #: than a classmate's run of one: None when the machine offers none.
+    cpu: str | None = None
+    cpu_version: int = 0
 
     @property
     def description(self) -> str:
         """One line: which cgroup controllers bound a run's total, or that none does."""
+        if self.cpu is None:
+            return self._totals
+        return f"{self._totals}; one CPU share per run (cgroup v{self.cpu_version} cpu)"
+
+    @property
+    def _totals(self) -> str:
         if self.memory is None and self.pids is None:
             return "no cgroup: per-process limits only"
         parts = [f"cgroup v{v} {name}" for name, v, where in
@@ -56,7 +67,7 @@ class Support:
 
     @property
     def parents(self) -> list[str]:
-        return sorted({p for p in (self.memory, self.pids) if p})
+        return sorted({p for p in (self.memory, self.pids, self.cpu) if p})
 
 
 def _own_cgroups() -> dict[str, str]:
@@ -87,7 +98,7 @@ def _mounts() -> dict[str, str]:
                     found.setdefault("", fields[4])
                 elif tail[0] == "cgroup":
                     for option in tail[2].split(","):
-                        if option in ("memory", "pids"):
+                        if option in ("memory", "pids", "cpu"):
                             found.setdefault(option, fields[4])
     except OSError:
         pass
@@ -114,18 +125,23 @@ def _usable(parent: str, files: tuple[str, ...]) -> bool:
 def support() -> Support:
     """What this machine offers the grader (looked at once per process)."""
     own, mounts = _own_cgroups(), _mounts()
-    memory = pids = None
-    memory_version = pids_version = 0
+    memory = pids = cpu = None
+    memory_version = pids_version = cpu_version = 0
     if "" in mounts and "" in own:  # v2: the grader's own cgroup, when its controllers are ours
         parent = os.path.normpath(mounts[""] + own[""])
         if os.access(parent, os.W_OK):
             with contextlib.suppress(OSError):  # succeeds only where no process is in parent
                 with open(os.path.join(parent, "cgroup.subtree_control"), "w") as f:
                     f.write("+memory +pids")
+            with contextlib.suppress(OSError):  # on its own: a kernel without it keeps the rest
+                with open(os.path.join(parent, "cgroup.subtree_control"), "w") as f:
+                    f.write("+cpu")
             if _usable(parent, ("memory.max",)):
                 memory, memory_version = parent, 2
             if _usable(parent, ("pids.max",)):
                 pids, pids_version = parent, 2
+            if _usable(parent, ("cpu.weight",)):
+                cpu, cpu_version = parent, 2
     for name, files in (("memory", ("memory.limit_in_bytes",)), ("pids", ("pids.max",))):
         if (memory if name == "memory" else pids) is not None:
             continue
@@ -136,7 +152,11 @@ def support() -> Support:
                     memory, memory_version = parent, 1
                 else:
                     pids, pids_version = parent, 1
-    return Support(memory, pids, memory_version, pids_version)
+    if cpu is None and "cpu" in mounts and "cpu" in own:
+        parent = os.path.normpath(mounts["cpu"] + own["cpu"])
+        if os.access(parent, os.W_OK) and _usable(parent, ("cpu.shares",)):
+            cpu, cpu_version = parent, 1
+    return Support(memory, pids, memory_version, pids_version, cpu, cpu_version)
 
 
 def run_name(suffix: str) -> str:
@@ -195,6 +215,10 @@ class RunGroup:
             folder = os.path.join(where.pids, name)
             settings.setdefault(folder, []).append(("pids.max", str(processes)))
             version[folder] = where.pids_version
+        if where.cpu:  # the default weight: every run weighs the same, however many processes
+            folder = os.path.join(where.cpu, name)
+            settings.setdefault(folder, [])
+            version[folder] = where.cpu_version
         if not settings:
             return None
         group = cls([], version)
@@ -292,7 +316,8 @@ def stale_groups(is_alive: Callable[[str], bool] = owner_alive,
             if name.startswith(f"{PREFIX}g"):
                 by_name.setdefault(name, []).append(os.path.join(parent, name))
     version = {os.path.join(p, n): v for p, v in ((where.memory, where.memory_version),
-                                                    (where.pids, where.pids_version)) if p
+                                                    (where.pids, where.pids_version),
+                                                    (where.cpu, where.cpu_version)) if p
                for n in by_name}
     return [RunGroup(folders, version) for name, folders in by_name.items()
             if not is_alive(name)]

@@ -62,6 +62,16 @@ def snoop(secret):
                 except OSError:
                     pass
     return found
+
+
+def own_session():
+    """Start a busy child in a session of its own (which the kernel's autogroup would
+    otherwise weigh as one more contender for the CPU, as much as a classmate's whole run)."""
+    if os.fork() == 0:
+        os.setsid()
+        while True:
+            pass
+    return True
 '''
 
 
@@ -157,6 +167,41 @@ def test_a_fork_bomb_is_bounded_and_the_next_run_is_fine(hostile, sandbox):
     assert time.monotonic() - start < 10
     session.close()
     assert hostile().call("whoami").ok  # the next run starts as usual
+
+
+def _cpu_controller_writable() -> bool:
+    """Whether this machine lets the grader make cpu cgroups (v1 or delegated v2)."""
+    own = cgroups._own_cgroups()
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, tail = left.split(), right.split()
+            if tail and tail[0] == "cgroup" and "cpu" in tail[2].split(",") and "cpu" in own:
+                return os.access(fields[4] + own["cpu"], os.W_OK)
+            if tail and tail[0] == "cgroup2" and "" in own:
+                folder = fields[4] + own[""]
+                try:
+                    with open(os.path.join(folder, "cgroup.controllers")) as c:
+                        return "cpu" in c.read().split() and os.access(folder, os.W_OK)
+                except OSError:
+                    return False
+    return False
+
+
+@pytest.mark.skipif(not _cpu_controller_writable(), reason="no cpu cgroup to use here")
+def test_a_run_weighs_as_one_on_the_cpu_however_many_processes_it_starts(hostile):
+    """A run of 900 busy processes, each in a session of its own, made a classmate's ex08 run
+    on the other job take 21 s instead of 1.4 s: every process (every autogroup) weighed as
+    much as the classmate's whole run. Each run has a cpu group of its own, which its children
+    cannot leave."""
+    session = hostile()
+    assert session.call("own_session").value is True
+    group = session._child.res.group
+    where = cgroups.support()
+    cpu = [f for f in (group.folders if group else []) if where.cpu and f.startswith(where.cpu)]
+    assert cpu, "the run has no cpu group"
+    with open(os.path.join(cpu[0], "cgroup.procs")) as f:
+        assert len(f.read().split()) >= 2  # the learner's process and its detached child
 
 
 @NO_BWRAP
