@@ -171,3 +171,13 @@ def test_derivative_check_catches_grad_inconsistent_with_forward(variant):
     check = by_name(result)["sigmoid_grad agrees with a numerical derivative of sigmoid"]
     assert not check.passed and "relative error" in check.output
     assert by_name(result)["sigmoid_grad matches the reference"].passed
+
+
+@pytest.mark.parametrize("body", ["return x * np.nan", "return np.full(np.shape(x), np.inf)"])
+def test_a_softmax_of_nans_earns_no_point_for_shift_invariance(variant, body):
+    """NaN equals NaN in the comparison of two of the learner's results: it must not count as
+    evidence that softmax(x + c) = softmax(x)."""
+    result = grade("ex01", variant("ex01_activations", {
+        "softmax": f"def softmax(x):\n    x = np.asarray(x, dtype=float)\n    {body}"}))
+    check = by_name(result)["softmax is shift invariant"]
+    assert not check.passed and "NaN or inf" in check.output

@@ -19,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from conftest import EXERCISES, SOLUTIONS, by_name, write_variant
 from grader.authoring.stubs import parse_percent
 from grader.engine import grade_path
-from grader.exercises.ex09_vanishing import EXERCISE, MISTAKES
+from grader.exercises.ex09_vanishing import EXERCISE, MISTAKES, _judge_accuracy, _judge_ratio
 
 #: Each grades with TensorFlow (seconds per test; run in CI too).
 pytestmark = pytest.mark.slow
@@ -236,3 +236,16 @@ def test_every_known_mistake_has_a_buggy_submission():
     listed = {m.name for mistakes in MISTAKES.values() for m in mistakes}
     covered = {d for _, diagnoses, _ in BUGS.values() for d in diagnoses.values()}
     assert listed == covered
+
+
+def test_findings_that_are_nan_are_judged_wrong():
+    """A run whose gradient norms or accuracies are NaN shows nothing: every threshold must
+    fail for NaN, not pass because NaN compares False both ways."""
+    good = {"sigmoid": {"ratio": 1e-4, "accuracy": 0.5}, "relu": {"ratio": 0.5, "accuracy": 0.9}}
+    assert _judge_ratio(good, good) is None and _judge_accuracy(good, good) is None
+    nan = float("nan")
+    for model in ("sigmoid", "relu"):
+        for key, judge in (("ratio", _judge_ratio), ("accuracy", _judge_accuracy)):
+            found = {m: dict(v) for m, v in good.items()}
+            found[model][key] = nan
+            assert judge(found, good) is not None, (model, key)

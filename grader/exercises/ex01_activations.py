@@ -182,6 +182,10 @@ def _softmax_shift(ctx: Context) -> str:
     shift = np.arange(5.0)[:, None] * 30.0
     plain = ctx.call("softmax", SOFTMAX_BATCH)
     shifted = ctx.call("softmax", SOFTMAX_BATCH + shift)
+    values = float_array(plain, what="softmax(x)", shape=SOFTMAX_BATCH.shape)
+    if not np.isfinite(values).all():  # NaN would equal NaN below: no evidence of invariance
+        raise CheckFailed("softmax(x) holds NaN or inf, so nothing shows that adding a constant "
+                          "to a row leaves it unchanged")
     try:
         assert_close(shifted, plain, what="softmax(x + c) vs softmax(x)", rtol=1e-9, atol=1e-12)
     except CheckFailed as failure:

@@ -416,10 +416,10 @@ def _judge_ratio(found: dict, reference: dict) -> str | None:
     said = (f"the first layer's gradient norm over the last's is {sigmoid:.2g} with sigmoid and "
             f"{relu:.2g} with relu (the reference: {reference['sigmoid']['ratio']:.2g} and "
             f"{reference['relu']['ratio']:.2g})")
-    if sigmoid >= SIGMOID_RATIO_MAX:
+    if not sigmoid < SIGMOID_RATIO_MAX:  # written so that NaN fails too
         return (f"with sigmoid hidden layers the gradient should vanish towards the input: {said}; "
                 f"below {SIGMOID_RATIO_MAX} is expected. Do the hidden layers use activation?")
-    if relu <= RELU_RATIO_MIN:
+    if not relu > RELU_RATIO_MIN:
         return (f"with relu hidden layers the gradient should not vanish: {said}; above "
                 f"{RELU_RATIO_MIN} is expected. Do the hidden layers use activation?")
     return None
@@ -430,7 +430,7 @@ def _judge_accuracy(found: dict, reference: dict) -> str | None:
     said = (f"after one epoch of SGD (batch {FIT_BATCH}) on {TRAIN_SIZE} MNIST images, test "
             f"accuracy is {sigmoid:.3f} with sigmoid and {relu:.3f} with relu (the reference: "
             f"{reference['sigmoid']['accuracy']:.2f} and {reference['relu']['accuracy']:.2f})")
-    if relu < RELU_ACCURACY_MIN or relu - sigmoid < ACCURACY_GAP_MIN:
+    if not (relu >= RELU_ACCURACY_MIN and relu - sigmoid >= ACCURACY_GAP_MIN):  # NaN fails
         return (f"{said}; relu should reach at least {RELU_ACCURACY_MIN} and beat sigmoid by "
                 f"{ACCURACY_GAP_MIN} or more. Check the activation, the loss and that the "
                 'optimizer is "sgd"')
