@@ -156,7 +156,9 @@ class Sandbox:
         """What the started process does before its exec: join the run's cgroups (write "0"
         to each of the ``join`` descriptors), drop to ``uid`` when given in "none" (bubblewrap
         drops by itself, after making its namespaces as root), cap its user's
-        processes at ``processes`` (the id is the run's own), gain no privileges from a
+        processes at ``processes`` (the id is the run's own), be the first the kernel's OOM
+        killer takes (oom_score_adj 1000, where the cgroups summed over jobs exceed the
+        machine's memory), gain no privileges from a
         set-user-id program, and die with its parent (PR_SET_PDEATHSIG, set last: changing
         ids clears it)."""
         prctl = _prctl()
@@ -166,6 +168,12 @@ class Sandbox:
         def run() -> None:
             for fd in join:
                 os.write(fd, b"0")
+            try:  # the kernel's OOM killer takes learner code first, never a grader process
+                adjust = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+                os.write(adjust, b"1000")
+                os.close(adjust)
+            except OSError:
+                pass
             if uid is not None and processes:  # counts the processes of the run's own id
                 resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
             if drop is not None:

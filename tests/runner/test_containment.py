@@ -40,6 +40,11 @@ HOSTILE = (Path(__file__).parents[1] / "hostile" / "footprint.py").read_text() +
 import sys
 
 
+def oom_score_adj():
+    with open("/proc/self/oom_score_adj") as f:
+        return int(f.read())
+
+
 def whoami():
     """The first lines of /proc/self/status that say who this process is."""
     keep = ("Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
@@ -123,6 +128,12 @@ def test_learner_code_runs_without_root_or_capabilities(hostile, sandbox):
         assert int(uids[0]) >= 1 << 30 and status["NoNewPrivs"] == "1", status
         if sandbox.kind == "bubblewrap":
             assert int(status["CapBnd"], 16) == 0, status
+
+
+def test_learner_code_is_the_first_the_oom_killer_takes(hostile):
+    """Where the runs' memory caps summed over the jobs exceed the machine's memory, the kernel
+    must kill learner code, never a classmate's grader worker."""
+    assert hostile().call("oom_score_adj").value == 1000
 
 
 def test_the_graders_environment_and_command_line_are_out_of_reach(hostile, sandbox,
