@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import textwrap
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from grader.result import ExerciseResult
 from grader.runner.limits import Limits
 
 REPO = Path(__file__).resolve().parents[1]
+#: Learner code that takes more than a run's share (memory, processes, bytes written): the
+#: source of a submission, read by the containment tests and benchmarks/bench_containment.py.
+FOOTPRINT = (REPO / "tests" / "hostile" / "footprint.py").read_text()
 SOLUTIONS = REPO / "solutions"
 EXERCISES = REPO / "exercises"
 
@@ -66,3 +70,16 @@ def variant(tmp_path: Path):
         return write_variant(tmp_path / "submission", module, replacements, prelude)
 
     return make
+
+
+def processes_with(marker: str) -> list[int]:
+    """Ids of the live processes whose command line contains ``marker``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if marker.encode() in Path(f"/proc/{name}/cmdline").read_bytes():
+                    found.append(int(name))
+            except OSError:
+                continue
+    return found

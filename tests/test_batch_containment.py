@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SOLUTIONS
+from conftest import SOLUTIONS, processes_with
 from grader.runner.sandbox import SandboxUnavailable, detect
 
 pytestmark = pytest.mark.slow  # every test starts a batch and grades real code
@@ -109,18 +109,6 @@ def class_of(root: Path, hostile: str) -> Path:
 
 def grades_json(out: Path) -> dict:
     return json.loads((out / "grades.json").read_text())
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{name}/cmdline").read_bytes():
-                    found.append(int(name))
-            except OSError:
-                continue
-    return found
 
 
 def wait_for(condition, seconds: float) -> bool:

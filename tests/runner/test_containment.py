@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FOOTPRINT, processes_with
 from grader.runner import cgroups
 from grader.runner import sandbox as sandbox_module
 from grader.runner.limits import Limits
@@ -28,7 +29,7 @@ from grader.runner.sandbox import Sandbox, SandboxUnavailable, detect
 from grader.runner.session import Session, remove_stale_runs
 from grader.runner.submission import locate
 
-from .test_sandbox import NO_BWRAP, gone_within, kill_all, processes_with
+from .test_sandbox import NO_BWRAP, gone_within, kill_all
 
 MiB = 1024**2
 LIMITS = Limits(call_timeout=15.0, import_timeout=10.0, memory_bytes=1024**3)
@@ -36,7 +37,7 @@ LIMITS = Limits(call_timeout=15.0, import_timeout=10.0, memory_bytes=1024**3)
 CLASS_KINDS = [pytest.param("bubblewrap", marks=NO_BWRAP), "none"]
 HAS_CGROUP = bool(cgroups.support().parents)
 
-HOSTILE = (Path(__file__).parents[1] / "hostile" / "footprint.py").read_text() + '''
+HOSTILE = FOOTPRINT + '''
 import sys
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FOOTPRINT, processes_with
 from grader.engine import grade_submission
 from grader.registry import load
 from grader.result import ExerciseResult
@@ -55,19 +56,6 @@ def grade(exercise: str, path: Path, sandbox: Sandbox, limits: Limits | None = N
     ex = load(exercise)
     return grade_submission(ex, locate(path, ex.module), limits=limits, sandbox=sandbox,
                             prerequisites=prerequisites)
-
-
-def processes_with(marker: str) -> list[int]:
-    """Ids of the live processes whose command line contains ``marker``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{name}/cmdline").read_bytes():
-                    found.append(int(name))
-            except OSError:
-                continue
-    return found
 
 
 def gone_within(marker: str, seconds: float) -> bool:
@@ -298,21 +286,6 @@ def die(signum):
     os.kill(os.getpid(), signum)
 
 
-def fill_tmp(chunk_mib):
-    # bytes written to /tmp in files of chunk_mib MiB, up to 256 MiB or the first error
-    written, block = 0, b"x" * 1024**2
-    for n in range(256 // chunk_mib):
-        try:
-            with open(f"/tmp/fill-{n}", "wb") as f:
-                for _ in range(chunk_mib):
-                    f.write(block)
-                    f.flush()
-                    written += len(block)
-        except OSError:
-            break
-    return written
-
-
 def spin(marker=None):
     if marker:  # a detached helper that keeps the run's environment
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", marker],
@@ -378,11 +351,11 @@ def test_a_timeout_ends_the_run_and_its_detached_helpers_quickly(faulty):
 def test_the_sandboxs_own_tmp_is_capped_in_bubblewrap(tmp_path):
     """/tmp inside bubblewrap is memory: a run cannot fill it past TMP_BYTES."""
     path = tmp_path / "ex01_activations.py"
-    path.write_text(FAULTS)
+    path.write_text(FOOTPRINT)
     with Session(locate(path, "ex01_activations"), HOSTILE_LIMITS,
                  sandbox_of("bubblewrap")) as session:
         session.start()
-        written = session.call("fill_tmp", 8).value
+        written = session.call("fill", "/tmp", 32, 8).value  # 256 MiB in 8 MiB files
     assert 0 < written <= sandbox_module.TMP_BYTES
 
 
