@@ -12,32 +12,40 @@ import time
 
 
 def hog(children, mib, seconds=10.0):
-    """Fork ``children`` processes that each touch ``mib`` MiB and hold it; how many held it
-    at once (each reports on a pipe once its memory is touched)."""
+    """Fork ``children`` (at most 256) processes that each touch ``mib`` MiB and hold it; how
+    many held it at the same time: those that touched all of it (each reports its number on a
+    pipe) and are still alive once every child has done so or been killed."""
     r, w = os.pipe()
     pids = []
-    for _ in range(children):
+    for n in range(children):
         pid = os.fork()
         if pid == 0:
             block = bytearray(mib * 1024**2)
             for i in range(0, len(block), 4096):
                 block[i] = 1
-            os.write(w, b"1")
+            os.write(w, bytes([n]))
             time.sleep(60)
             os._exit(0)
         pids.append(pid)
     os.close(w)
-    held, ended, deadline = 0, set(), time.monotonic() + seconds
+    reported, ended, deadline = set(), set(), time.monotonic() + seconds
     os.set_blocking(r, False)
-    while len(ended) + held < children and time.monotonic() < deadline:
+
+    def reap():
+        for n, pid in enumerate(pids):
+            if n not in ended and os.waitpid(pid, os.WNOHANG)[0]:
+                ended.add(n)
+
+    while len(reported | ended) < children and time.monotonic() < deadline:
         try:
-            held += len(os.read(r, 64))
+            reported.update(os.read(r, 256))
         except BlockingIOError:
             pass
-        for pid in pids:
-            if pid not in ended and os.waitpid(pid, os.WNOHANG)[0]:
-                ended.add(pid)
+        reap()
         time.sleep(0.01)
+    time.sleep(0.3)  # an OOM kill the last allocation set off lands
+    reap()
+    held = len(reported - ended)
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
