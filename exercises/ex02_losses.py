@@ -88,6 +88,10 @@ def sum_squared_error(y, t):
 # how many outputs or samples there are, so losses of different batches and models can be compared
 # directly. A 1-D `y` is one sample.
 #
+# **Not the book's formula.** The Korean edition of the book (and its code repository) calls
+# $E = \dfrac{1}{2} \sum_k (y_k - t_k)^2$ "평균 제곱 오차" and names it `mean_squared_error`. Here that
+# formula is `sum_squared_error` above; `mean_squared_error` is the mean, as Keras' `mse` is.
+#
 # ## 평균 제곱 오차
 #
 # Keras의 `"mse"`는 합 대신 평균을 씁니다. 먼저 마지막 축(샘플 하나의 출력 $D$개)에 대해 평균을
@@ -95,6 +99,11 @@ def sum_squared_error(y, t):
 # $E = \dfrac{1}{N} \sum_n \dfrac{1}{D} \sum_d (y_{nd} - t_{nd})^2$. 출력이나 샘플의 개수와
 # 상관없는 값이므로 배치나 모델이 달라도 손실을 바로 비교할 수 있습니다. 1차원 `y`는 샘플
 # 하나입니다.
+#
+# **교재의 식과 다릅니다.** 한국어판 교재(와 그 예제 코드)는
+# $E = \dfrac{1}{2} \sum_k (y_k - t_k)^2$을 "평균 제곱 오차"라 부르고 `mean_squared_error`라는 이름으로
+# 구현합니다. 이 실습에서 그 식은 위의 `sum_squared_error`(오차제곱합)이고, `mean_squared_error`는
+# Keras의 `mse`처럼 평균입니다.
 
 
 # %%

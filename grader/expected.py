@@ -32,7 +32,7 @@ import numpy as np
 
 from grader import SOLUTIONS_DIR
 from grader.checks.base import Exercise, Ref
-from grader.checks.mistakes import RAISED, Raised
+from grader.checks.mistakes import Raised
 from grader.runner.submission import EXERCISE_STEM
 
 STORE_DIR = Path(__file__).parent / "data" / "expected"
@@ -74,7 +74,7 @@ def _flatten(value: Any, leaves: list[np.ndarray]) -> Any:
     if value is None:
         return {"t": "none"}
     if isinstance(value, Raised):  # a known mistake's code raises on these inputs
-        return {"t": "raised"}
+        return {"t": "raised", "v": value.type}
     if isinstance(value, str):
         return {"t": "str", "v": value}
     if isinstance(value, dict):
@@ -94,7 +94,7 @@ def _unflatten(tree: dict, leaves: dict[str, np.ndarray]) -> Any:
     if kind == "none":
         return None
     if kind == "raised":
-        return RAISED
+        return Raised(tree.get("v", ""))
     if kind == "str":
         return tree["v"]
     if kind == "dict":

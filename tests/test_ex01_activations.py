@@ -99,6 +99,8 @@ BUGS = [
      "sigmoid_grad matches the reference", "sigmoid_grad on the output"),
     ("sigmoid_grad", "def sigmoid_grad(x):\n    return sigmoid(x)",
      "sigmoid_grad matches the reference", "sigmoid_grad returns sigmoid"),
+    ("sigmoid_grad", "def sigmoid_grad(x):\n    return sigmoid(x) * (1 - x)",
+     "sigmoid_grad matches the reference", "sigmoid_grad mixes input and output"),
     ("tanh_grad", "def tanh_grad(x):\n    return 1 - x ** 2",
      "tanh_grad matches the reference", "tanh_grad on the output"),
     ("relu_grad", "def relu_grad(x):\n    return np.maximum(0, x)",
@@ -159,8 +161,9 @@ def test_failure_says_where_and_by_how_much(variant):
     assert "expected" in output and "got" in output
 
 
-def test_derivative_check_catches_grad_inconsistent_with_forward(variant):
-    # sigmoid itself is wrong (scaled): its derivative no longer matches sigmoid_grad.
+def test_a_wrong_function_costs_its_right_derivative_nothing(variant):
+    """The derivative check differentiates the reference sigmoid, not the learner's: a wrong
+    sigmoid is charged in sigmoid's checks, and a right sigmoid_grad keeps all its points."""
     result = grade("ex01", variant("ex01_activations", {
         "sigmoid": "def sigmoid(x):\n    return 2 / (1 + np.exp(-np.asarray(x, dtype=float)))",
         "sigmoid_grad": """
@@ -168,9 +171,18 @@ def test_derivative_check_catches_grad_inconsistent_with_forward(variant):
                 s = 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
                 return s * (1 - s)
             """}))
-    check = by_name(result)["sigmoid_grad agrees with a numerical derivative of sigmoid"]
+    checks = by_name(result)
+    assert not checks["sigmoid matches the reference"].passed
+    assert checks["sigmoid_grad agrees with a numerical derivative of sigmoid"].passed
+    assert checks["sigmoid_grad matches the reference"].passed
+
+
+def test_derivative_check_catches_a_wrong_derivative(variant):
+    result = grade("ex01", variant("ex01_activations", {
+        "tanh_grad": "def tanh_grad(x):\n    return 1 - np.tanh(x) ** 3"}))
+    check = by_name(result)["tanh_grad agrees with a numerical derivative of tanh"]
     assert not check.passed and "relative error" in check.output
-    assert by_name(result)["sigmoid_grad matches the reference"].passed
+    assert by_name(result)["tanh matches the reference"].passed
 
 
 @pytest.mark.parametrize("body", ["return x * np.nan", "return np.full(np.shape(x), np.inf)"])

@@ -72,6 +72,9 @@ BUGS = [
      "mean_squared_error matches the reference", "mse summed over features"),
     ("mean_squared_error", "def mean_squared_error(y, t):\n    return 0.5 * np.mean((y - t) ** 2)",
      "mean_squared_error matches the reference", "mse with 0.5"),
+    # the Korean edition's 평균 제곱 오차, as its code repository writes it
+    ("mean_squared_error", "def mean_squared_error(y, t):\n    return 0.5 * np.sum((y-t)**2)",
+     "mean_squared_error matches the reference", "mse as the book's sum of squared errors"),
     ("binary_cross_entropy", """
         def binary_cross_entropy(y, t):
             return -np.sum(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))

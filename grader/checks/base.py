@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.checks.compare import same_value, tree_size
+from grader.checks.explain import explain_exception
 from grader.checks.failure import CheckFailed
 
 #: Bytes of replies after which the next call into the learner's code first collects garbage
@@ -91,6 +92,22 @@ def describe_learner_error(error: LearnerError, what: str) -> str:
     return f"{what}: {error.message}"
 
 
+def learner_failure(error: LearnerError, what: str, args: Sequence[Any] = ()) -> CheckFailed:
+    """The CheckFailed for a learner fault met while running ``what`` on ``args``: explained
+    in the course's terms (``grader.checks.explain``) when the fault is one it recognises."""
+    message = describe_learner_error(error, what)
+    if error.kind == "not_implemented":
+        return CheckFailed(message, diagnosis="not implemented", kind=error.kind)
+    if error.kind == "not_found" and "rename it to" in message:
+        return CheckFailed(message, diagnosis="misspelt name", kind=error.kind)
+    if error.kind == "exception":
+        explained = explain_exception(error.exception, error.text, args, error.line)
+        if explained is not None:
+            return CheckFailed(f"{explained.message}. {message}", diagnosis=explained.diagnosis,
+                               kind=error.kind, exception=error.exception, plain=message)
+    return CheckFailed(message, kind=error.kind, exception=error.exception)
+
+
 #: The error kind of a check cut short by its exercise's time budget (counted as a timeout).
 BUDGET_KIND = "budget"
 
@@ -137,6 +154,7 @@ class Context:
         self.exercise = exercise
         self.budget = budget
         self._once: dict[Any, Any] = {}
+        self._modified: set[str] = set()  # what was found modifying its input (charged once)
         self._received = 0  # bytes of replies received since the last garbage collection
 
     def _count(self, reply: Reply) -> Reply:
@@ -218,14 +236,13 @@ class Context:
             **kwargs,
         ))
         if reply.error is not None:
-            raise CheckFailed(
-                describe_learner_error(reply.error, label),
-                diagnosis="not implemented" if reply.error.kind == "not_implemented" else None,
-                kind=reply.error.kind,
-            )
+            raise learner_failure(reply.error, label, args)
         if check_inputs and reply.args_after is not None:
             for index, (before, after) in enumerate(zip(args, reply.args_after, strict=False)):
                 if index not in may_modify and not same_value(before, after):
+                    if label in self._modified:  # charged once, by the first check that saw it
+                        break
+                    self._modified.add(label)
                     raise CheckFailed(
                         f"{label} modified its input (argument {index + 1}) in place; "
                         "compute on a new array (for example y = x - c, not x -= c)",
@@ -247,10 +264,7 @@ class Context:
         """Read attribute ``name`` of a learner object; ``CheckFailed`` if it is missing."""
         reply = self._within_budget(lambda: self.session.getattr(target, name, keep=keep))
         if reply.error is not None:
-            raise CheckFailed(
-                describe_learner_error(reply.error, f"{target.type_name}.{name}"),
-                kind=reply.error.kind,
-            )
+            raise learner_failure(reply.error, f"{target.type_name}.{name}")
         return reply.value
 
 

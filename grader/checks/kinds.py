@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +18,13 @@ from grader.checks.compare import (
     float_array,
     tree_size,
 )
+from grader.checks.evidence import Finding, Seen, observe
 from grader.checks.failure import CheckFailed
 from grader.checks.mistakes import (
-    RAISED,
     Mistake,
     Raised,
     diagnose,
+    predict,
     prediction_ref,
     predicts,
 )
@@ -50,9 +51,7 @@ def _reference(func: str, case: Case) -> Callable[[Any], Any]:
 
 
 def _with_diagnosis(failure: CheckFailed, mistake: Mistake | None) -> CheckFailed:
-    if mistake is None:
-        return failure
-    return CheckFailed(f"{mistake.message}. {failure.message}", diagnosis=mistake.name)
+    return _explained(failure, mistake)
 
 
 def _prediction_refs(name: str, func: str, cases: Sequence[Case], mistakes: Sequence[Mistake],
@@ -87,6 +86,36 @@ def call_learner(ctx: Context, func: str, case: Case) -> Any:
     return ctx.call(func, *case.args, what=func, **case.kwargs)
 
 
+def _related_refs(name: str, func: str, cases: Sequence[Case], siblings: Mapping[str, str],
+                  swapped: str | None) -> list[tuple[str, str, tuple[Ref, ...]]]:
+    """(label, message, one ref per case) for each related computation a check compares with:
+    another function of the exercise on the same input, or ``func`` with its two first
+    arguments swapped."""
+    def sibling(other: str, case: Case) -> Callable[[Any], Any]:
+        return lambda solution: predict(getattr(solution, other), case.args, case.kwargs)
+
+    def reversed_args(case: Case) -> Callable[[Any], Any]:
+        args = (case.args[1], case.args[0], *case.args[2:])
+        return lambda solution: predict(getattr(solution, func), args, case.kwargs)
+
+    related = [(other, message, tuple(
+        Ref(f"{name}/{case.label} :: related :: {other}", (other, case.args, case.kwargs),
+            sibling(other, case)) for case in cases)) for other, message in siblings.items()]
+    if swapped is not None:
+        related.append(("swapped", swapped, tuple(
+            Ref(f"{name}/{case.label} :: related :: swapped", (func, case.args, case.kwargs),
+                reversed_args(case)) for case in cases)))
+    return related
+
+
+def _explained(failure: CheckFailed, found: Mistake | Finding | None) -> CheckFailed:
+    """``failure`` said with what was found (a known mistake or a finding) in front."""
+    if found is None:
+        return failure
+    name = found.name if isinstance(found, Mistake) else found.diagnosis
+    return CheckFailed(f"{found.message}. {failure.plain}", diagnosis=name)
+
+
 def function_check(
     func: str,
     cases: Sequence[Case],
@@ -101,54 +130,98 @@ def function_check(
     explain: Callable[[Context], CheckFailed | None] | None = None,
     explain_refs: tuple[Ref, ...] = (),
     numerical: bool = False,
+    probes: Sequence[Case] = (),
+    siblings: Mapping[str, str] = {},
+    swapped: str | None = None,
+    defaults: Mapping[str, Any] = {},
+    diagnose_tol: tuple[float, float] | None = None,
 ) -> Check:
-    """Compare ``func`` with the reference on every case; diagnose known mistakes on failure.
+    """Compare ``func`` with the reference on every case; diagnose the mistake on failure.
 
     ``call(ctx, func, case)`` runs the learner's code (by default also verifying it left its
     inputs unmodified). On a failure, ``explain(ctx)`` may first give the reason (from the
-    reference values ``explain_refs``); otherwise a mistake whose stored results match the
-    learner's on every case is named. ``numerical``: ``func`` differentiates numerically, so
-    its stored values are compared with fresh ones as central differences (see Ref).
+    reference values ``explain_refs``); otherwise a known mistake whose stored results match the
+    learner's on every case, and on every one of ``probes`` (inputs only used to tell mistakes
+    apart, never scored), is named; otherwise what the evidence shows (``grader.checks.
+    evidence``): ``siblings`` maps other functions of the exercise to the sentence saying the
+    result is theirs; ``swapped`` is the sentence for the two first arguments swapped;
+    ``defaults`` the spec's keyword defaults. ``numerical``: ``func`` differentiates
+    numerically, so its stored values are compared with fresh ones as central differences.
+    ``diagnose_tol``: (rtol, atol) for matching a mistake's results, when the check's own
+    tolerance is too loose to tell mistakes apart.
     """
     refs = tuple(
         Ref(f"{name}/{case.label}", (func, case.args, case.kwargs), _reference(func, case),
             numerical=numerical)
         for case in cases
     )
+    probe_refs = tuple(
+        Ref(f"{name}/probe/{case.label}", (func, case.args, case.kwargs), _reference(func, case),
+            numerical=numerical)
+        for case in probes
+    )
     predictions = _prediction_refs(name, func, cases, mistakes, numerical)
+    probe_predictions = _prediction_refs(f"{name}/probe", func, probes, mistakes, numerical)
+    related = _related_refs(name, func, cases, siblings, swapped)
+
+    def learner(ctx: Context, case: Case) -> tuple[Any, CheckFailed | None]:
+        """The learner's result on ``case`` (Raised when the code raised) and the failure."""
+        try:
+            return call(ctx, func, case), None
+        except CheckFailed as failure:
+            if failure.kind in FATAL_KINDS or failure.kind is None:
+                raise
+            return Raised(failure.exception), failure
 
     def run(ctx: Context) -> str:
         outcomes: list[tuple[Any, Any]] = []
         first_failure: CheckFailed | None = None
         for case, ref in zip(cases, refs, strict=True):
             expected = ctx.expected(ref)
-            what = f"{func} on {case.label}"
-            try:
-                got = call(ctx, func, case)
-            except CheckFailed as failure:
-                if failure.kind in FATAL_KINDS or failure.kind is None:
-                    raise
-                outcomes.append((RAISED, expected))
+            got, failure = learner(ctx, case)
+            if failure is not None:
+                outcomes.append((got, expected))
                 first_failure = first_failure or CheckFailed(
-                    f"{failure.message} (input: {case.label})", kind=failure.kind
-                )
+                    f"{failure.message} (input: {case.label})", diagnosis=failure.diagnosis,
+                    kind=failure.kind, plain=f"{failure.plain} (input: {case.label})")
                 continue
             try:
-                assert_close(got, expected, what=what, rtol=rtol, atol=atol)
-            except CheckFailed as failure:
-                first_failure = first_failure or failure
+                assert_close(got, expected, what=f"{func} on {case.label}", rtol=rtol, atol=atol)
+            except CheckFailed as mismatch:
+                first_failure = first_failure or mismatch
             outcomes.append((_kept(got), expected))
             del got
         if first_failure is None:
             return f"matches the reference on {len(cases)} input{'s' if len(cases) > 1 else ''}"
         reason = explain(ctx) if explain else None
         if reason is not None:
-            raise CheckFailed(f"{reason.message}. {first_failure.message}",
+            raise CheckFailed(f"{reason.message}. {first_failure.plain}",
                               diagnosis=reason.diagnosis)
         candidates = [(m, [ctx.expected(r) for r in case_refs]) for m, case_refs in predictions]
-        raise _with_diagnosis(first_failure, diagnose(candidates, outcomes, rtol, atol))
+        if probes and candidates:
+            probed = [(_kept(learner(ctx, case)[0]), ctx.expected(ref))
+                      for case, ref in zip(probes, probe_refs, strict=True)]
+            extra = {m.name: [ctx.expected(r) for r in case_refs]
+                     for m, case_refs in probe_predictions}
+            candidates = [(m, predicted + extra[m.name]) for m, predicted in candidates]
+            outcomes = outcomes + probed
+        found: Mistake | Finding | None = diagnose(candidates, outcomes,
+                                                   *(diagnose_tol or (rtol, atol)))
+        if found is None and first_failure.diagnosis is None:
+            seen = []
+            for index, (case, (got, expected)) in enumerate(zip(cases, outcomes, strict=False)):
+                values = {label: ctx.expected(case_refs[index]) for label, _, case_refs in related}
+                seen.append(Seen(case.args, case.kwargs,
+                                 None if isinstance(got, Raised | _TooLarge) else got, expected,
+                                 {k: v for k, v in values.items() if not isinstance(v, Raised)}))
+            found = observe(func, seen, related_names={label: message
+                                                       for label, message, _ in related},
+                            defaults=defaults)
+        raise _explained(first_failure, found)
 
-    all_refs = refs + tuple(r for _, case_refs in predictions for r in case_refs) + explain_refs
+    all_refs = (refs + probe_refs
+                + tuple(r for _, case_refs in predictions + probe_predictions for r in case_refs)
+                + tuple(r for _, _, case_refs in related for r in case_refs) + explain_refs)
     return Check(name=name, points=points, run=run, refs=all_refs, hidden=hidden)
 
 
@@ -163,33 +236,42 @@ def derivative_check(
     max_rel_error: float = 1e-6,
     hidden: bool = False,
 ) -> Check:
-    """``grad_func(x)`` must agree with the central difference of the learner's own ``func``.
+    """``grad_func(x)`` must agree with the central difference of the reference ``func``.
 
-    Cases should keep ``x`` away from kinks. The relative error is reported as CS231n does.
+    The reference's difference is stored, so that a wrong ``func`` of the learner's never costs
+    a right ``grad_func`` this point. Cases should keep ``x`` away from kinks. The relative
+    error is reported as CS231n does.
     """
+
+    def central(case: Case) -> Callable[[Any], Any]:
+        def compute(solution: Any) -> Any:
+            x, rest = np.asarray(case.args[0], dtype=np.float64), case.args[1:]
+            f = getattr(solution, func)
+            plus = np.asarray(f(x + h, *rest, **case.kwargs), dtype=np.float64)
+            minus = np.asarray(f(x - h, *rest, **case.kwargs), dtype=np.float64)
+            return (plus - minus) / (2 * h)
+
+        return compute
+
+    refs = tuple(Ref(f"{name}/{case.label}", (grad_func, func, h, case.args, case.kwargs),
+                     central(case), numerical=True) for case in cases)
 
     def run(ctx: Context) -> str:
         worst = 0.0
-        for case in cases:
+        for case, ref in zip(cases, refs, strict=True):
             x, rest = np.asarray(case.args[0], dtype=np.float64), case.args[1:]
-            # Each result is judged as it arrives, so that only results of x's size are held.
             grad = ctx.call(grad_func, x, *rest, **case.kwargs)
             grad = float_array(grad, what=f"{grad_func} on {case.label}", shape=x.shape)
-            f_plus = ctx.call(func, x + h, *rest, **case.kwargs)
-            f_plus = float_array(f_plus, what=f"{func} on {case.label} + h", shape=x.shape)
-            f_minus = ctx.call(func, x - h, *rest, **case.kwargs)
-            f_minus = float_array(f_minus, what=f"{func} on {case.label} - h", shape=x.shape)
-            numeric = (f_plus - f_minus) / (2 * h)
-            err = relative_error(grad, numeric)
+            err = relative_error(grad, np.asarray(ctx.expected(ref), dtype=np.float64))
             worst = max(worst, err)
             if not err <= max_rel_error:
                 raise CheckFailed(
-                    f"{grad_func} disagrees with the numerical derivative of your {func} on "
+                    f"{grad_func} disagrees with the numerical derivative of {func} on "
                     f"{case.label}: relative error {err:.2e} (should be below {max_rel_error:.0e})"
                 )
         return f"relative error {worst:.1e} against the numerical derivative"
 
-    return Check(name=name, points=points, run=run, hidden=hidden)
+    return Check(name=name, points=points, run=run, refs=refs, hidden=hidden)
 
 
 def property_check(

@@ -51,11 +51,16 @@ def named(mistakes: Sequence[Mistake], name: str) -> Mistake:
     return next(m for m in mistakes if m.name == name)
 
 
+@dataclass(frozen=True)
 class Raised:
-    """Stands for "the code raised an exception" in an outcome."""
+    """Stands for "the code raised an exception" in an outcome; ``type`` is the exception's
+    class name (empty when unknown). Two outcomes that raised agree when their types do (or
+    either is unknown): a ValueError does not confirm a mistake that raises an IndexError."""
 
-    def __repr__(self) -> str:
-        return "Raised()"
+    type: str = ""
+
+    def agrees(self, other: Raised) -> bool:
+        return not self.type or not other.type or self.type == other.type
 
 
 RAISED = Raised()
@@ -67,8 +72,8 @@ def predict(impl: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         warnings.simplefilter("ignore")
         try:
             return impl(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-        except Exception:
-            return RAISED
+        except Exception as error:
+            return Raised(type(error).__name__)
 
 
 # ------------------------------------------------------------------ buggy code (instructors)
@@ -123,6 +128,11 @@ def _matches(got: Any, predicted: Any, rtol: float, atol: float) -> bool:
     return close_enough(got, predicted, rtol, atol)
 
 
+def _only_raised(pairs: Sequence[tuple[tuple[Any, Any], Any]]) -> bool:
+    """Whether the learner's code raised on every input (no value confirms a mistake)."""
+    return all(isinstance(got, Raised) for (got, _), _ in pairs)
+
+
 def diagnose(
     candidates: Sequence[tuple[Mistake, Sequence[Any]]],
     outcomes: Sequence[tuple[Any, Any]],
@@ -134,13 +144,15 @@ def diagnose(
     ``candidates`` pairs each mistake with its predicted result per input; ``outcomes`` holds
     ``(got, expected)`` per input, ``got`` being ``RAISED`` when the learner's code raised. A
     mistake qualifies when it reproduces ``got`` on every input and differs from ``expected``
-    on at least one.
+    on at least one. Raising counts as reproducing a mistake that raises there too; when the
+    code raised on every input, the exceptions' types must agree as well (any exception is
+    weak evidence for one particular mistake).
     """
     for mistake, predicted in candidates:
         pairs = list(zip(outcomes, predicted, strict=True))
         if all(_matches(got, pred, rtol, atol) for (got, _), pred in pairs) and any(
             not _matches(exp, pred, rtol, atol) for (_, exp), pred in pairs
-        ):
+        ) and (not _only_raised(pairs) or all(got.agrees(pred) for (got, _), pred in pairs)):
             return mistake
     return None
 

@@ -22,7 +22,7 @@ rng = np.random.default_rng(1)
 
 #: Inputs of every shape the spec asks for: scalar, 1-D, a batch and a 3-D array.
 SHAPES = (
-    Case("a scalar", (0.7,)),
+    Case("a scalar", (np.float64(0.7),)),  # the spec's arrays are NumPy arrays, scalars too
     Case("a 1-D array", (rng.normal(0, 3, size=7),)),
     Case("a 4x5 batch", (rng.normal(0, 3, size=(4, 5)),)),
     Case("a 2x3x4 array", (rng.normal(0, 3, size=(2, 3, 4)),)),
@@ -59,6 +59,10 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "sigmoid_grad computes x * (1 - x): that formula takes the sigmoid's output y; "
                 "here x is the input, so compute s = sigmoid(x) first",
                 variant={"sigmoid_grad": "sigmoid_grad_of_output"}),
+        Mistake("sigmoid_grad mixes input and output",
+                "sigmoid_grad computes sigmoid(x) * (1 - x): both factors must be the "
+                "sigmoid's output, s * (1 - s) with s = sigmoid(x)",
+                variant={"sigmoid_grad": "sigmoid_grad_mixed"}),
         Mistake("sigmoid_grad returns sigmoid", "sigmoid_grad returns sigmoid(x) itself",
                 variant={"sigmoid_grad": "sigmoid_grad_returns_sigmoid"}),
     ],
@@ -115,8 +119,23 @@ MISTAKES: dict[str, list[Mistake]] = {
 }
 
 
+#: The spec's keyword defaults, named when a learner's default is wrong.
+DEFAULTS = {"leaky_relu": {"alpha": 0.01}, "leaky_relu_grad": {"alpha": 0.01},
+            "elu": {"alpha": 1.0}, "elu_grad": {"alpha": 1.0}}
+
+
+def _siblings(func: str) -> dict[str, str]:
+    """A derivative's own function, and the identity: results a wrong derivative may equal."""
+    if not func.endswith("_grad"):
+        return {}
+    base = func.removesuffix("_grad")
+    return {base: f"{func} returns {base}(x) itself, not its derivative",
+            "identity_function": f"{func} returns x unchanged, not the derivative"}
+
+
 def _reference(func: str, cases: tuple[Case, ...], name: str, **options: float) -> Check:
-    return function_check(func, cases, name=name, mistakes=MISTAKES.get(func, ()), **options)
+    return function_check(func, cases, name=name, mistakes=MISTAKES.get(func, ()),
+                          siblings=_siblings(func), defaults=DEFAULTS.get(func, {}), **options)
 
 
 def _floats(got: object, shape: tuple[int, ...]) -> tuple[np.ndarray, None] | tuple[None, str]:
@@ -132,6 +151,8 @@ def _is_binary_at_zero(got: object, case: Case) -> str | None:
     values, problem = _floats(got, (3,))
     if values is None:
         return problem
+    if values[0] != 0.0:
+        return f"the value at x = -1 is {values[0]:g}, expected 0"
     if values[1] not in (0.0, 1.0):
         return f"the value at exactly 0 is {values[1]:g}; it may be 0 or 1"
     if values[2] != 1.0:
@@ -186,6 +207,9 @@ def _softmax_shift(ctx: Context) -> str:
     if not np.isfinite(values).all():  # NaN would equal NaN below: no evidence of invariance
         raise CheckFailed("softmax(x) holds NaN or inf, so nothing shows that adding a constant "
                           "to a row leaves it unchanged")
+    if np.ptp(values, axis=-1).max() == 0:  # zeros, or any constant: nothing is computed
+        raise CheckFailed("softmax(x) is constant along every row, so nothing shows that adding "
+                          "a constant to a row leaves it unchanged")
     try:
         assert_close(shifted, plain, what="softmax(x + c) vs softmax(x)", rtol=1e-9, atol=1e-12)
     except CheckFailed as failure:
@@ -210,7 +234,9 @@ EXERCISE = Exercise(
         _reference("sigmoid_grad", SHAPES, "sigmoid_grad matches the reference"),
         derivative_check("sigmoid_grad", "sigmoid", SMOOTH,
                          name="sigmoid_grad agrees with a numerical derivative of sigmoid"),
-        _reference("tanh", SHAPES, "tanh matches the reference"),
+        _reference("tanh", SHAPES + (Case("[-1000, 0, 1000]",
+                                          (np.array([-1000.0, 0.0, 1000.0]),)),),
+                   "tanh matches the reference"),
         _reference("tanh_grad", SHAPES, "tanh_grad matches the reference"),
         derivative_check("tanh_grad", "tanh", SMOOTH,
                          name="tanh_grad agrees with a numerical derivative of tanh"),

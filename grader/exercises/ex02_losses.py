@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from grader.checks import Case, Exercise, Mistake, function_check
+from grader.checks import Case, Check, Exercise, Mistake, function_check
 
 rng = np.random.default_rng(2)
 
@@ -45,6 +47,11 @@ MISTAKES: dict[str, list[Mistake]] = {
                 variant={"sum_squared_error": "sum_squared_error_averaged"}),
     ],
     "mean_squared_error": [
+        Mistake("mse as the book's sum of squared errors",
+                "mean_squared_error computes 0.5 * sum((y - t)**2): the book's formula, which "
+                "the Korean edition calls 평균 제곱 오차. Here that is sum_squared_error; "
+                "mean_squared_error is Keras' mse, the mean of (y - t)**2",
+                variant={"mean_squared_error": "mean_squared_error_book_sum"}),
         Mistake("mse not averaged over the batch",
                 "mean_squared_error returns one value per sample; take the mean over the batch "
                 "too", variant={"mean_squared_error": "mean_squared_error_per_sample"}),
@@ -88,9 +95,15 @@ MISTAKES: dict[str, list[Mistake]] = {
 }
 
 
-def _check(func: str, cases: tuple[Case, ...], name: str, **options: float) -> object:
-    tolerance = {**LOSS_TOLERANCE, **options}
-    return function_check(func, cases, name=name, mistakes=MISTAKES[func], **tolerance)
+def _swapped(func: str) -> str:
+    return (f"{func} takes its arguments in the wrong order: it is called as {func}(y, t), "
+            "predictions first and targets second")
+
+
+def _check(func: str, cases: tuple[Case, ...], name: str, **options: Any) -> Check:
+    options = {**LOSS_TOLERANCE, **options}
+    return function_check(func, cases, name=name, mistakes=MISTAKES[func],
+                          swapped=_swapped(func), **options)
 
 
 EXERCISE = Exercise(
@@ -121,10 +134,14 @@ EXERCISE = Exercise(
         _check("cross_entropy_error", (
             Case("a batch of 4 with integer labels", (Y_BATCH, LABELS)),
             Case("one sample (1-D y) with an integer label", (Y_SINGLE, np.array(LABELS[0]))),
-        ), "cross_entropy_error matches the reference (integer labels)"),
+        ), "cross_entropy_error matches the reference (integer labels)",
+            # a mistake named here must also explain the one-hot results it does not score
+            probes=(Case("a batch of 4 with one-hot t", (Y_BATCH, _one_hot(LABELS, 10))),)),
         _check("cross_entropy_error", (
+            # one-hot targets, so that code made for one-hot targets only is judged here on
+            # the guard alone, not again on integer labels
             Case("probabilities of exactly 0 at the true class",
-                 (EDGE_Y, np.array([0, 1]))),
+                 (EDGE_Y, _one_hot(np.array([0, 1]), 3))),
         ), "cross_entropy_error is finite at a probability of exactly 0", rtol=1e-3),
     ),
 )

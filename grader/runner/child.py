@@ -279,7 +279,7 @@ class _Server:
         except _Stale:
             return _error("stale"), []
         except _Missing as e:
-            return _error("not_found", name=e.name, owner=e.owner), []
+            return _error("not_found", name=e.name, owner=e.owner, near=e.near), []
         except _LearnerFault as e:
             return self._exception(e.error), []
         try:
@@ -306,7 +306,7 @@ class _Server:
             return getattr(obj, name)
         except BaseException as e:
             if isinstance(e, AttributeError) and not self._has_static(obj, name):
-                raise _Missing(name, owner) from None
+                raise _Missing(name, owner, _defined_names(obj) if owner else None) from None
             raise _LearnerFault(e) from None
 
     @staticmethod
@@ -417,9 +417,23 @@ def _repr(value: object) -> str:
 
 
 class _Missing(Exception):
-    def __init__(self, name: str, owner: str | None) -> None:
+    def __init__(self, name: str, owner: str | None, near: list[str] | None = None) -> None:
         super().__init__(name)
-        self.name, self.owner = name, owner
+        self.name, self.owner, self.near = name, owner, near or []
+
+
+def _defined_names(obj: object) -> list[str]:
+    """Up to 200 attribute names ``obj``'s classes and instance define, read without running
+    any of its code (for "did you mean")."""
+    names: list[str] = []
+    try:
+        klasses = type.__getattribute__(type(obj), "__mro__")
+        for klass in klasses:
+            names += [k for k in type.__getattribute__(klass, "__dict__") if type(k) is str]
+        names += [k for k in object.__getattribute__(obj, "__dict__") if type(k) is str]
+    except BaseException:
+        pass
+    return [n for n in dict.fromkeys(names) if not n.startswith("__")][:200]
 
 
 class _Failed(Exception):

@@ -32,6 +32,44 @@ def weighted_sin(x):
     return np.sum(weights * np.sin(x))
 
 
+def coupled(x):
+    """sum(sin(x)) * sum(x^2): the gradient of every element depends on all the others, so
+    code that evaluates f on part of x (one row, one element) cannot get it right."""
+    return np.sum(np.sin(x)) * np.sum(x**2)
+
+
+def central_gradient(f, x):
+    """A correct numerical gradient (central differences, h = 1e-4), for judging the learner's
+    gradient_descent on its own when the learner's numerical_gradient is wrong."""
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + 1e-4
+        plus = f(x)
+        x[index] = original - 1e-4
+        minus = f(x)
+        x[index] = original
+        grad[index] = (plus - minus) / 2e-4
+    return grad
+
+
+def with_replaced(module, replacements, func, *args, **kwargs):
+    """``func`` of the learner's ``module`` called with some of the module's names replaced
+    by fixtures (``{"numerical_gradient": "central_gradient"}``), and restored afterwards."""
+    import importlib
+
+    learner = importlib.import_module(str(module))
+    saved = {name: learner.__dict__.get(name) for name in replacements}
+    try:
+        for name, fixture in replacements.items():
+            setattr(learner, str(name), globals()[str(fixture)])
+        return getattr(learner, str(func))(*args, **kwargs)
+    finally:
+        for name, value in saved.items():
+            setattr(learner, name, value)
+
+
 def shifted_quadratic(x):
     """sum((x - 3)^2): gradient descent from anywhere converges to 3 in every element."""
     return np.sum((x - 3.0) ** 2)

@@ -26,7 +26,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +73,17 @@ class LearnerError:
     "not_found", "unserializable", "import", "stale". ``message`` is one line; ``detail`` is a
     short traceback of the learner's own frames (notebook lines shown as "cell N, line M").
     For kind "import", ``cause`` says what went wrong while importing: "timeout", "crashed",
-    "memory", "exception", "exit" or "unreadable".
+    "memory", "exception", "exit" or "unreadable". For kind "exception", ``exception`` is the
+    class name of what was raised and ``text`` its message (both clipped).
     """
 
     kind: str
     message: str
     detail: str = ""
     cause: str = ""
+    exception: str = ""
+    text: str = ""
+    line: str = ""
 
 
 @dataclass
@@ -326,7 +330,20 @@ class Session:
             self._child = child
         else:
             child.kill()
-            self.import_error = error
+            self.import_error = self._with_version_hint(error)
+
+    def _with_version_hint(self, error: LearnerError) -> LearnerError:
+        """``error``, said in terms of Python versions when it is syntax of a newer Python."""
+        from grader.checks.explain import newer_python
+
+        if error.cause not in ("exception", "unreadable"):
+            return error
+        for source in self._files.values():
+            hint = newer_python(source.data.decode("utf-8", "replace"), error.message)
+            if hint is not None:
+                return replace(error, message=f"could not import your code: {hint} "
+                               f"({error.message.removeprefix('could not import your code: ')})")
+        return error
 
     def _cells(self) -> list[list[int]]:
         """The graded notebook's code cells, for the child's syntax check (none for a .py)."""
@@ -384,9 +401,19 @@ class Session:
                                 cause="unreadable")
         if kind == "not_found":
             name, owner = _text(err.get("name")), err.get("owner")
+            from grader.checks.explain import did_you_mean
+
+            offered = err.get("near") if owner is not None else sorted(self._names)
+            if type(offered) is not list:
+                offered = []
+            near = did_you_mean(name, [n for n in offered[:200] if type(n) is str])
+            hint = ""
+            if near:
+                hint = f"; your code defines {_text(near, 60)}: rename it to {name}"
             if owner is None:
-                return LearnerError("not_found", f"{name} is not defined in your code")
-            return LearnerError("not_found", f"{_text(owner)} object has no attribute {name!r}")
+                return LearnerError("not_found", f"{name} is not defined in your code{hint}")
+            return LearnerError("not_found",
+                                f"{_text(owner)} object has no attribute {name!r}{hint}")
         if kind == "unserializable":
             arg, desc = err.get("arg"), _text(err.get("desc"))
             if err.get("big") is True:
@@ -424,7 +451,8 @@ class Session:
             return LearnerError(kind, f"{what} is not implemented yet", detail)
         if kind == "exit":
             return LearnerError("exception", f"{what} {summary}{where}", detail)
-        return LearnerError(kind, f"{summary}{where}", detail)
+        return LearnerError(kind, f"{summary}{where}", detail, exception=type_name, text=text,
+                            line=frames[-1][3] if frames else "")
 
     def _where(self, frame: list) -> str:
         """``"ex01.ipynb, cell 4, line 2, in softmax"`` for a learner frame."""

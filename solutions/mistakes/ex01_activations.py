@@ -18,6 +18,12 @@ def sigmoid_grad_of_output(x):
     return x * (1 - x)
 
 
+def sigmoid_grad_mixed(x):
+    """sigmoid(x) * (1 - x): the output's formula with one factor taken from the input."""
+    x = np.asarray(x, dtype=np.float64)
+    return 1 / (1 + np.exp(-x)) * (1 - x)
+
+
 def sigmoid_grad_returns_sigmoid(x):
     return 1 / (1 + np.exp(-np.asarray(x, dtype=np.float64)))
 

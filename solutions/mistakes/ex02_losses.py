@@ -24,6 +24,11 @@ def mean_squared_error_summed_over_features(y, t):
     return np.mean(np.sum((np.asarray(y) - t) ** 2, axis=-1))
 
 
+def mean_squared_error_book_sum(y, t):
+    """The Korean edition's 평균 제곱 오차: the book's 0.5 * sum of squared errors."""
+    return 0.5 * np.sum((np.asarray(y) - np.asarray(t)) ** 2)
+
+
 def mean_squared_error_with_half(y, t):
     return 0.5 * np.mean((np.asarray(y) - t) ** 2)
 

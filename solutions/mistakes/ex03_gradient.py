@@ -85,6 +85,27 @@ def numerical_gradient_1d_only(f, x):
     return grad
 
 
+def numerical_gradient_whole_rows(f, x):
+    """``range(x.shape[0])``: for a 2-D x, x[idx] is a whole row, and tmp = x[idx] a view."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in range(x.shape[0]):
+        tmp = x[idx]  # a view of the row when x is 2-D: it follows the changes below
+        x[idx] = tmp + H
+        plus = f(x)
+        x[idx] = tmp - H
+        minus = f(x)
+        grad[idx] = (plus - minus) / (2 * H)
+        x[idx] = tmp
+    return grad
+
+
+def numerical_gradient_all_at_once(f, x):
+    """Every element moved at once: the derivative along (1, 1, ...) in every element."""
+    x = np.array(x, dtype=np.float64)
+    return (f(x + H) - f(x - H)) / (2 * H) * np.ones_like(x)
+
+
 def numerical_gradient_by_rows(f, x):
     """The book's ch04 ``gradient_2d.py``: f called on one row at a time."""
     x = np.asarray(x, dtype=np.float64)
