@@ -92,8 +92,8 @@ def _factor(pairs: list[tuple[np.ndarray, np.ndarray, Seen]]) -> Finding | None:
         if not big.any():
             return None
         ratio = float(np.median(got[big] / expected[big]))
-        if not np.allclose(got, ratio * expected, rtol=1e-6, atol=1e-9):
-            return None
+        if abs(ratio) < 1e-9 or not np.allclose(got, ratio * expected, rtol=1e-6, atol=1e-9):
+            return None  # all zeros are no factor (another pattern says so)
         factors.append(ratio)
     if all(abs(k - 1) < 1e-6 for k in factors):
         return None

@@ -55,7 +55,8 @@ BUGGY = [
     Buggy("numerical_gradient with np.zeros(x)", M, {
         "numerical_gradient": _gradient("for idx in np.ndindex(x.shape):").replace(
             "np.zeros_like(x)", "np.zeros(x)")},
-        ("np.zeros(x) instead of np.zeros_like(x)",), (GRAD_BOOK, GRAD_CUBIC, GRAD_SHAPES, RESTORE)),
+        ("np.zeros(x) instead of np.zeros_like(x)",),
+        (GRAD_BOOK, GRAD_CUBIC, GRAD_SHAPES, RESTORE)),
     Buggy("gradient_descent returning (x, x_history) as ch04/gradient_method.py", M, {
         "gradient_descent": """
             def gradient_descent(f, init_x, lr=0.01, step_num=100):
