@@ -89,8 +89,9 @@ def sum_squared_error(y, t):
 # directly. A 1-D `y` is one sample.
 #
 # **Not the book's formula.** The Korean edition of the book (and its code repository) calls
-# $E = \dfrac{1}{2} \sum_k (y_k - t_k)^2$ "평균 제곱 오차" and names it `mean_squared_error`. Here that
-# formula is `sum_squared_error` above; `mean_squared_error` is the mean, as Keras' `mse` is.
+# $E = \dfrac{1}{2} \sum_k (y_k - t_k)^2$ "평균 제곱 오차" and names it `mean_squared_error`.
+# Here that formula is `sum_squared_error` above; `mean_squared_error` is the mean, as Keras'
+# `mse` is.
 #
 # ## 평균 제곱 오차
 #
@@ -101,9 +102,9 @@ def sum_squared_error(y, t):
 # 하나입니다.
 #
 # **교재의 식과 다릅니다.** 한국어판 교재(와 그 예제 코드)는
-# $E = \dfrac{1}{2} \sum_k (y_k - t_k)^2$을 "평균 제곱 오차"라 부르고 `mean_squared_error`라는 이름으로
-# 구현합니다. 이 실습에서 그 식은 위의 `sum_squared_error`(오차제곱합)이고, `mean_squared_error`는
-# Keras의 `mse`처럼 평균입니다.
+# $E = \dfrac{1}{2} \sum_k (y_k - t_k)^2$을 "평균 제곱 오차"라 부르고
+# `mean_squared_error`라는 이름으로 구현합니다. 이 실습에서 그 식은 위의
+# `sum_squared_error`(오차제곱합)이고, `mean_squared_error`는 Keras의 `mse`처럼 평균입니다.
 
 
 # %%

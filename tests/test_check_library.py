@@ -20,7 +20,7 @@ from grader.checks import (
     property_check,
     same_value,
 )
-from grader.checks.mistakes import RAISED, diagnose
+from grader.checks.mistakes import RAISED, Raised, diagnose
 from grader.engine import grade_submission
 from grader.expected import (
     LiveOracle,
@@ -136,9 +136,11 @@ def _diagnoses(tmp_path, oracle) -> None:
     checks = _grade_double(tmp_path, "return 2 * x.reshape(-1)", oracle)  # not on a list
     assert checks["double matches"][:2] == (False, "refuses lists")
     assert checks["double is not too large"][:2] == (True, None)
-    checks = _grade_double(tmp_path, "return 4 * np.asarray(x)", oracle)
+    checks = _grade_double(tmp_path, "return 2 * np.asarray(x) + 1", oracle)  # unlisted
     assert checks["double matches"][:2] == (False, None)
     assert checks["double is not too large"][:2] == (False, None)
+    checks = _grade_double(tmp_path, "return 4 * np.asarray(x)", oracle)  # read from values
+    assert checks["double matches"][:2] == (False, "factor 2")
     checks = _grade_double(tmp_path, "return 2 * np.asarray(x)", oracle)
     assert all(passed for passed, _, _ in checks.values())
 
@@ -152,11 +154,11 @@ def test_function_check_names_mistakes_from_stored_results_only(tmp_path):
     assert "double matches/a list :: mistake :: refuses lists" in keys
     assert "double is not too large/an array :: mistake :: tripled" in keys
     raised = DEMO.checks[0].refs[-1]
-    assert LiveOracle(solutions).expected(DEMO, raised) is RAISED
+    assert LiveOracle(solutions).expected(DEMO, raised) == Raised("TypeError")
     _diagnoses(tmp_path, LiveOracle(solutions))
     build([DEMO], solutions, tmp_path / "store")
     shutil.rmtree(solutions)  # grading from the store needs neither solutions nor mistakes
-    assert StoredOracle(tmp_path / "store").expected(DEMO, raised) is RAISED
+    assert StoredOracle(tmp_path / "store").expected(DEMO, raised) == Raised("TypeError")
     _diagnoses(tmp_path, StoredOracle(tmp_path / "store"))
 
 
