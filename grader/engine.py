@@ -40,13 +40,25 @@ def failed_result(
     )
 
 
+#: What a check says when it did not run because of the result's ``error`` (shown once, above
+#: the checks): the learner's file does not import, cannot be read, or was not graded at all.
+NOT_RUN_IMPORT = "not run: the file does not import (see above)"
+NOT_RUN_UNREADABLE = "not run: the file cannot be read (see above)"
+NOT_RUN = "not run (see above)"
+
+
+def not_run(checks: list[Check], output: str = NOT_RUN) -> list[CheckResult]:
+    """``checks`` failed with no points, each saying only ``output``: why is the result's
+    ``error``, which the reports show once, above the checks."""
+    return [failed_result(c, output) for c in checks]
+
+
 def ungraded_result(exercise: Exercise, message: str, include_hidden: bool = False
                     ) -> ExerciseResult:
     """The result of ``exercise`` when nothing could be graded (a missing file, a bad entry):
-    every check failed with ``message``, which is also the result's ``error``."""
+    ``message`` is the result's ``error``, and every check failed without running."""
     result = ExerciseResult(exercise.id, exercise.title, "", error=message)
-    result.checks = [failed_result(c, message) for c in exercise.checks
-                     if include_hidden or not c.hidden]
+    result.checks = not_run([c for c in exercise.checks if include_hidden or not c.hidden])
     return result
 
 
@@ -120,16 +132,16 @@ def grade_submission(
     result.notes = notes
     try:
         session = Session(submission, limits, sandbox)
-    except SubmissionError as error:  # e.g. a notebook with a syntax error
+    except SubmissionError as error:  # e.g. the graded file cannot be read
         result.error = str(error)
-        result.checks = [failed_result(c, str(error)) for c in checks]
+        result.checks = not_run(checks, NOT_RUN_UNREADABLE)
         result.seconds = round(time.perf_counter() - started, 3)
         return result
     with session:
         if session.import_error is not None:
             error = session.import_error
             result.error = error.message
-            result.checks = [failed_result(c, error.message) for c in checks]
+            result.checks = not_run(checks, NOT_RUN_IMPORT)
             result.fault = fault_of([error.cause])
             result.learner_output = session.output
         else:

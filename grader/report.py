@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
+from grader.formats import view
 from grader.result import ExerciseResult
 from grader.text import for_rich
 
@@ -61,12 +62,14 @@ def render_text(result: ExerciseResult, console) -> None:
         for shown in lines[:OUTPUT_LINES_SHOWN]:
             line(f"[dim]  | {escape(shown[:200])}[/dim]")
     rows = []
-    for check in result.checks:
-        message = "hidden check" if check.hidden else check.output
-        if check.diagnosis and not check.passed and check.diagnosis != "not implemented":
-            message = f"[yellow]Likely mistake:[/yellow] {escape(message)}"
+    label = f"{view.MISTAKE_LABEL} "
+    for check, said in zip(result.checks, view.check_messages(result), strict=True):
+        if check.hidden:
+            message = "hidden check"
+        elif view.mistake(check) and said.startswith(label):
+            message = f"[yellow]{view.MISTAKE_LABEL}[/yellow] {escape(said[len(label):])}"
         else:
-            message = escape(message)
+            message = escape(said)
         mark = "[green]PASS[/green]" if check.passed else "[red]FAIL[/red]"
         points = f"{_points(check.score)}/{_points(check.max_score)}"
         rows.append((mark, points, escape(check.name), message))
@@ -112,14 +115,25 @@ def render_summary(results: Sequence[ExerciseResult], console) -> None:
 
 
 def to_json(results: Sequence[ExerciseResult], single: bool) -> str:
-    """One exercise's object, or for several ``{"score", "max_score", "exercises": [...]}``."""
+    """One exercise's object, or for several ``{"score", "max_score", "exercises": [...]}``.
+
+    Each test's ``output`` is worded as in the table (``view.check_messages``): a known mistake
+    after "Likely mistake:", explained once; its ``diagnosis`` names it.
+    """
     if single:
-        return json.dumps(results[0].to_json(), indent=2)
+        return json.dumps(_exercise_json(results[0]), indent=2)
     return json.dumps(
         {
             "score": round(sum(r.score for r in results), 6),
             "max_score": round(sum(r.max_score for r in results), 6),
-            "exercises": [r.to_json() for r in results],
+            "exercises": [_exercise_json(r) for r in results],
         },
         indent=2,
     )
+
+
+def _exercise_json(result: ExerciseResult) -> dict:
+    data = result.to_json()
+    for test, message in zip(data["tests"], view.check_messages(result), strict=True):
+        test["output"] = message
+    return data

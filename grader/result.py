@@ -77,8 +77,9 @@ class CheckResult:
 class ExerciseResult:
     """Every check's result for one exercise and one submission.
 
-    ``error`` is a one-line message when the submission could not be graded at all
-    (its checks then all failed); ``learner_output`` is what the learner's code printed;
+    ``error`` is a one-line message when the submission could not be graded at all (its
+    checks then all failed, each only referring to it: reports show it once, above them);
+    ``learner_output`` is what the learner's code printed;
     ``fault`` is ``"timeout"`` or ``"crashed"`` when the learner's code hung or died (at import
     or in a check), else None; ``seconds`` is the wall time of grading it, when measured;
     ``hidden_output`` is what the code printed while hidden checks ran (instructors only).
@@ -116,14 +117,14 @@ class ExerciseResult:
             "graded_file": self.graded_file,
             "score": self.score,
             "max_score": self.max_score,
-            "tests": [c.to_json() for c in self.checks],
         }
+        if self.error:  # before the tests, which refer to it ("see above")
+            data["error"] = self.error
+        data["tests"] = [c.to_json() for c in self.checks]
         if self.other_file:
             data["other_file"] = self.other_file
         if self.notes:
             data["notes"] = list(self.notes)
-        if self.error:
-            data["error"] = self.error
         if self.learner_output:
             data["learner_output"] = self.learner_output
         if self.fault:

@@ -9,7 +9,9 @@ signatures, explanations) is copied verbatim.
 
 From every solution this writes ``exercises/exNN_<name>.py`` (the percent file, stripped) and
 ``exercises/exNN_<name>.ipynb`` (the same cells as a notebook). Output is deterministic, so the
-generated files are committed and ``--check`` (run by the tests) fails when they are stale::
+generated files are committed and ``--check`` (run by the tests) fails when they are stale.
+Run without ``--exercises``, it also writes ``grader/data/stubs.json``: the digest of each
+stub's code, by which the grader knows an untouched stub from a learner's work::
 
     python -m grader.authoring.stubs            # regenerate exercises/
     python -m grader.authoring.stubs --check    # exit 1 if exercises/ is out of date
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import io
+import json
 import re
 import sys
 import tokenize
@@ -30,6 +33,10 @@ from typing import Literal
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.runner.submission import STUB_DIGESTS, code_digest
+
+DIGESTS_NAME = "grader/data/stubs.json"
 
 CellKind = Literal["markdown", "code"]
 
@@ -331,21 +338,38 @@ def _outputs(
     return outputs
 
 
+def stub_digests(solutions_dir: Path) -> str:
+    """The JSON of every exercise's stub code digest (``code_digest``), by module name: what
+    lets the grader tell an untouched stub from a learner's work (``other_file``)."""
+    digests = {}
+    for solution in sorted(Path(solutions_dir).glob("ex*.py")):
+        source = solution.read_text(encoding="utf-8")
+        try:
+            digests[solution.stem] = code_digest(stub_module(source))
+        except ValueError as exc:
+            raise ValueError(f"{solution}: {exc}") from exc
+    return json.dumps(digests, indent=2, sort_keys=True) + "\n"
+
+
 def generate(
-    solutions_dir: Path, exercises_dir: Path, check: bool = False, only: Sequence[str] = ()
+    solutions_dir: Path, exercises_dir: Path, check: bool = False, only: Sequence[str] = (),
+    digests: Path | None = None,
 ) -> list[Path]:
     """Write ``<name>.py`` and ``<name>.ipynb`` in ``exercises_dir`` for each ``ex*.py`` solution
-    (or only those of the exercise ids in ``only``, e.g. ``["ex03"]``).
+    (or only those of the exercise ids in ``only``, e.g. ``["ex03"]``), and the ``stub_digests``
+    of all of them to ``digests`` when given.
 
     Returns every file generated. With ``check=True`` nothing is written and the result is the
     files that are missing or differ from what generation would produce (``[]``: up to date).
     Raises ``ValueError`` naming the solution file when a solution cannot be stripped.
     """
     outputs = _outputs(Path(solutions_dir), Path(exercises_dir), only)
+    if digests is not None:
+        outputs[Path(digests)] = stub_digests(Path(solutions_dir))
     if check:
         return [path for path, text in outputs.items() if _read(path) != text]
-    Path(exercises_dir).mkdir(parents=True, exist_ok=True)
     for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         if _read(path) != text:
             path.write_text(text, encoding="utf-8", newline="\n")
     return list(outputs)
@@ -368,15 +392,24 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="write nothing; exit 1 if any file is out of date"
     )
     parser.add_argument("--solutions", type=Path, default=Path("solutions"), metavar="DIR")
-    parser.add_argument("--exercises", type=Path, default=Path("exercises"), metavar="DIR")
+    parser.add_argument("--exercises", type=Path, default=None, metavar="DIR",
+                        help="default: exercises")
+    parser.add_argument("--digests", type=Path, default=None, metavar="FILE",
+                        help="where the stubs' code digests go (default: the grader's "
+                             f"{DIGESTS_NAME} when --exercises is not given)")
     parser.add_argument("only", nargs="*", metavar="EXERCISE", help="e.g. ex03 (default: all)")
     args = parser.parse_args(argv)
+    digests = args.digests
+    if args.exercises is None:  # the repository's own exercises: the grader's digests too
+        args.exercises = Path("exercises")
+        digests = digests or STUB_DIGESTS
 
     if not any(args.solutions.glob("ex*.py")):
         print(f"error: no solutions (ex*.py) in {args.solutions}", file=sys.stderr)
         return 2
     try:
-        paths = generate(args.solutions, args.exercises, check=args.check, only=args.only)
+        paths = generate(args.solutions, args.exercises, check=args.check, only=args.only,
+                         digests=digests)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,8 @@
 """Gradescope's ``results.json`` for results: one test per check, named after its exercise.
 
+Each test's output is worded as in the text table (``view.check_messages``: "Likely mistake:",
+each explanation once); an error that stopped the grading (the file does not import) is in the
+top-level ``output``, once, and each test only refers to it.
 Hidden checks keep ``visibility: "after_published"``, so Gradescope shows their output to
 students only once grades are published. This renderer does not redact them itself: what goes
 to students (a batch's feedback) is redacted first, hidden checks then carrying their name and
@@ -17,10 +20,10 @@ from grader.result import CheckResult, ExerciseResult
 _EXTRA = ("diagnosis", "kind", "seconds")
 
 
-def _test(exercise: str, check: CheckResult) -> dict:
+def _test(exercise: str, check: CheckResult, message: str) -> dict:
     test = check.to_json()
     test["name"] = f"{exercise}: {check.name}"
-    test["output"] = view.clean(check.output)
+    test["output"] = view.clean(message)
     extra = {key: test.pop(key) for key in _EXTRA if key in test}
     if extra:
         test["extra_data"] = extra
@@ -51,7 +54,8 @@ def gradescope(results: Sequence[ExerciseResult]) -> dict:
     data: dict = {
         "score": total.score,
         "max_score": total.max_score,
-        "tests": [_test(r.exercise, check) for r in results for check in r.checks],
+        "tests": [_test(r.exercise, check, message) for r in results
+                  for check, message in zip(r.checks, view.check_messages(r), strict=True)],
     }
     measured = [r.seconds for r in results if r.seconds is not None]
     if measured:

@@ -37,16 +37,12 @@ def _exercise_section(result: ExerciseResult) -> list[str]:
     parts += [f'<p class="note">{_text(note)}</p>' for note in result.notes]
     if result.error:
         parts.append(f'<p class="error">Error: {_text(result.error)}</p>')
-    failed = view.failed_checks(result)
+    failed = view.failed_messages(result)
     if failed:
         parts.append("<p>Failed checks:</p><ul>")
-        for check in failed:
-            item = (f"<li><strong>{_text(check.name)}</strong> ({view.points(check.score)}/"
-                    f"{view.points(check.max_score)}): {_text(check.output)}")
-            mistake = view.mistake(check)
-            if mistake:
-                item += f" Likely mistake: <em>{_text(mistake)}</em>."
-            parts.append(item + "</li>")
+        for check, message in failed:
+            parts.append(f"<li><strong>{_text(check.name)}</strong> ({view.points(check.score)}/"
+                         f"{view.points(check.max_score)}): {_text(message)}</li>")
         parts.append("</ul>")
     output = view.learner_output(result)
     if output:

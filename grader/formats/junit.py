@@ -1,9 +1,10 @@
 """JUnit XML of results, for CI systems that show test reports (GitHub, GitLab, Jenkins).
 
 One ``<testsuite>`` per exercise, one ``<testcase>`` per check with ``score`` and ``max_score``
-properties; ``time`` is each one's wall time in seconds, left out where it was not measured or
-must not be shown (hidden checks: see ``ExerciseResult.redacted``). Text is cleaned of
-characters XML 1.0 forbids, so any learner output gives valid XML.
+properties and the message the text table shows; an error that stopped the grading is the
+suite's ``<system-err>``, once. ``time`` is each one's wall time in seconds, left out where it
+was not measured or must not be shown (hidden checks: see ``ExerciseResult.redacted``). Text
+is cleaned of characters XML 1.0 forbids, so any learner output gives valid XML.
 """
 
 from __future__ import annotations
@@ -29,21 +30,17 @@ def _time(seconds: float | None) -> dict[str, str]:
     return {} if seconds is None else {"time": f"{seconds:.3f}"}
 
 
-def _testcase(suite: ET.Element, exercise: str, check: CheckResult) -> None:
+def _testcase(suite: ET.Element, exercise: str, check: CheckResult, message: str) -> None:
     case = ET.SubElement(suite, "testcase", classname=exercise, name=view.clean(check.name),
                          **_time(check.seconds))
     _properties(case, [("score", view.points(check.score)),
                        ("max_score", view.points(check.max_score))])
     if check.passed:
         return
-    message = view.clip(check.output)
-    details = message
-    mistake = view.mistake(check)
-    if mistake:
-        details += f"\nLikely mistake: {view.clean(mistake)}"
+    message = view.clip(message)
     failure = ET.SubElement(case, "failure", message=message,
                             type=view.clean(check.diagnosis or check.kind or "failed"))
-    failure.text = details
+    failure.text = message
 
 
 def _testsuite(parent: ET.Element, result: ExerciseResult) -> None:
@@ -55,16 +52,16 @@ def _testsuite(parent: ET.Element, result: ExerciseResult) -> None:
     if result.graded_file:
         pairs.append(("graded_file", view.clean(result.graded_file)))
     pairs += [("note", view.clip(note)) for note in result.notes]
-    if result.error:
-        pairs.append(("error", view.clip(result.error)))
     if result.fault:
         pairs.append(("fault", result.fault))
     _properties(suite, pairs)
-    for check in result.checks:
-        _testcase(suite, view.clean(result.exercise), check)
+    for check, message in zip(result.checks, view.check_messages(result), strict=True):
+        _testcase(suite, view.clean(result.exercise), check, message)
     if result.learner_output:
         ET.SubElement(suite, "system-out").text = view.clip(result.learner_output,
                                                             SYSTEM_OUT_CHARS)
+    if result.error:  # the checks that did not run only refer to it
+        ET.SubElement(suite, "system-err").text = view.clip(result.error)
 
 
 def _total_seconds(results: Sequence[ExerciseResult]) -> float | None:

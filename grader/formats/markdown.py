@@ -30,11 +30,9 @@ def fenced(text: str) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
-def _failed_check(check: CheckResult) -> str:
-    line = (f"- **{inline(check.name)}** ({view.points(check.score)}/"
-            f"{view.points(check.max_score)}): {inline(check.output)}")
-    mistake = view.mistake(check)
-    return line + (f" Likely mistake: *{inline(mistake)}*." if mistake else "")
+def _failed_check(check: CheckResult, message: str) -> str:
+    return (f"- **{inline(check.name)}** ({view.points(check.score)}/"
+            f"{view.points(check.max_score)}): {inline(message)}")
 
 
 def _exercise_section(result: ExerciseResult) -> str:
@@ -46,9 +44,9 @@ def _exercise_section(result: ExerciseResult) -> str:
     blocks += [f"> {inline(note)}" for note in result.notes]
     if result.error:
         blocks.append(f"**Error:** {inline(result.error)}")
-    failed = view.failed_checks(result)
+    failed = view.failed_messages(result)
     if failed:
-        blocks += ["Failed checks:", "\n".join(_failed_check(check) for check in failed)]
+        blocks += ["Failed checks:", "\n".join(_failed_check(*pair) for pair in failed)]
     output = view.learner_output(result)
     if output:
         blocks += [inline(output.caption), fenced(output.text)]

@@ -1,7 +1,8 @@
 """What every report format shows of results: learner-safe text, clipping, totals, wording.
 
-The renderers in this package share these rules so that Markdown, HTML and JUnit XML say the
-same thing: hidden checks redacted, control characters gone, long learner text clipped.
+The renderers in this package and the text table (``grader.report``) share these rules so that
+they say the same thing: hidden checks redacted, control characters gone, long learner text
+clipped, each check's message worded alike (``check_messages``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from os.path import commonprefix
 
 from grader.result import CheckResult, ExerciseResult
 
@@ -17,6 +19,12 @@ OUTPUT_LINES = 20
 OUTPUT_LINE_CHARS = 200
 #: Characters of one check's message shown (a learner's exception message can be huge).
 MESSAGE_CHARS = 1000
+#: What starts the message of a check that names a known mistake, in every report.
+MISTAKE_LABEL = "Likely mistake:"
+#: What a later check naming the same mistake says instead of its explanation.
+SAME_MISTAKE = "same mistake as above: {name}"
+#: Characters two messages must share, in whole sentences, to count as one explanation.
+SHARED_CHARS = 30
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # What XML 1.0 forbids (C0 controls but tab and newline, surrogates, U+FFFE/F) and C1 controls.
@@ -80,6 +88,13 @@ def failed_checks(result: ExerciseResult) -> list[CheckResult]:
     return [check for check in result.checks if not check.passed]
 
 
+def failed_messages(result: ExerciseResult) -> list[tuple[CheckResult, str]]:
+    """The checks that did not pass, in order, each with its message (``check_messages``)."""
+    return [(check, message)
+            for check, message in zip(result.checks, check_messages(result), strict=True)
+            if not check.passed]
+
+
 def needs_details(result: ExerciseResult) -> bool:
     """Whether an exercise gets its own section: a failure, an error or a note to show."""
     return bool(failed_checks(result) or result.error or result.notes)
@@ -90,6 +105,51 @@ def mistake(check: CheckResult) -> str | None:
     if check.passed or not check.diagnosis or check.diagnosis == "not implemented":
         return None
     return check.diagnosis
+
+
+def check_messages(result: ExerciseResult) -> list[str]:
+    """What each of ``result``'s checks says, in order, as every report shows it.
+
+    A failed check that names a known mistake starts with ``MISTAKE_LABEL`` (its output starts
+    with the mistake's explanation). When later visible checks name the same mistake with the
+    same explanation, only the first shows it: the others say ``same mistake as above: <name>``
+    and what is their own (which input, how far off).
+    """
+    explained: dict[str, str] = {}  # mistake -> output of the first visible check naming it
+    messages = []
+    for check in result.checks:
+        name = mistake(check)
+        if name is None:
+            messages.append(check.output)
+            continue
+        first = explained.get(name)
+        rest = None if first is None or check.hidden else _unshared(first, check.output)
+        if rest is None:
+            messages.append(f"{MISTAKE_LABEL} {check.output}")
+            if not check.hidden:
+                explained.setdefault(name, check.output)
+        else:
+            messages.append(SAME_MISTAKE.format(name=name) + (f". {rest}" if rest else ""))
+    return messages
+
+
+def _unshared(first: str, later: str) -> str | None:
+    """The part of ``later`` that ``first`` does not say, when the two share whole sentences
+    (at least ``SHARED_CHARS`` characters) at their start or at their end: ``""`` when they are
+    the same; None when they share no explanation."""
+    if later == first:
+        return ""
+    a, b = first + ". ", later + ". "  # a sentence ends where either message does
+    common = len(commonprefix([a, b]))
+    end = b.rfind(". ", 0, common)
+    if end + 1 >= SHARED_CHARS:
+        return later[end + 2:]
+    a, b = ". " + first, ". " + later
+    common = len(commonprefix([a[::-1], b[::-1]]))
+    starts = [i for i in (b.find(". ", len(b) - common), b.find(": ", len(b) - common)) if i >= 0]
+    if starts and len(b) - min(starts) - 2 >= SHARED_CHARS:
+        return b[2:min(starts)]
+    return None
 
 
 def clean(text: str) -> str:

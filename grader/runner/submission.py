@@ -8,6 +8,8 @@ compile is checked by the child process, cell by cell (child.py), before it impo
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import os
@@ -24,6 +26,7 @@ __all__ = [
     "SourceFile",
     "Submission",
     "SubmissionError",
+    "code_digest",
     "collect_sources",
     "locate",
     "notebook_to_source",
@@ -39,6 +42,9 @@ MAX_NOTEBOOK_BYTES = 16 * 1024**2  # a notebook file, outputs included
 MAX_SOURCE_BYTES = 4 * 1024**2  # a .py file, or the code cells of a notebook
 MAX_NOTEBOOK_VALUES = 2_000_000  # JSON values in a notebook (a line of output is one)
 MAX_CELLS = 10_000  # cells in a notebook
+#: The digest of each exercise's untouched stub code (``code_digest``), by module name, written
+#: by ``python -m grader.authoring.stubs`` with the stubs themselves.
+STUB_DIGESTS = Path(__file__).resolve().parents[1] / "data" / "stubs.json"
 
 
 class SubmissionError(Exception):
@@ -141,14 +147,59 @@ def _pick(folder: Path, stem: str) -> Path | None:
 
 
 def other_file(submission: Submission) -> Path | None:
-    """The file of the same exercise that was *not* graded (``.py`` vs ``.ipynb``), if any."""
+    """The file of the same exercise that was *not* graded (``.py`` vs ``.ipynb``), when the
+    learner's work in it is not what was graded; else None.
+
+    Nothing is lost by grading one form when the two hold the same code (a fresh checkout: the
+    generated ``.py`` and notebook are equivalent), nor when the other form is the untouched
+    stub (the learner worked in the graded one only). Code is compared as ``code_digest`` sees
+    it; a file that cannot be read counts as changed.
+    """
     if submission.search_dir is None:
         return None
     for suffix in SUFFIXES:
         candidate = submission.search_dir / f"{submission.module}{suffix}"
         if candidate != submission.graded_file and candidate.is_file():
+            other = _file_digest(candidate)
+            if other is not None and other in (_file_digest(submission.graded_file),
+                                               _stub_digests().get(submission.module)):
+                return None
             return candidate
     return None
+
+
+def code_digest(source: str) -> str:
+    """A digest of the code in ``source``: its lines without trailing spaces, leaving out blank
+    and comment-only lines (a ``.py`` stub's ``# %%`` markers and markdown cells), so that a
+    ``.py`` file and a notebook holding the same code cells have the same digest."""
+    lines = (line.rstrip() for line in source.splitlines())
+    code = "\n".join(line for line in lines if line and not line.lstrip().startswith("#"))
+    return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    """``code_digest`` of a .py file or of a notebook's code cells (converted as for grading);
+    None when it cannot be read."""
+    try:
+        if path.suffix == ".ipynb":
+            text = _convert(path)[0]
+        else:
+            text = _read(path, MAX_SOURCE_BYTES).decode("utf-8", "surrogateescape")
+    except SubmissionError:
+        return None
+    return code_digest(text)
+
+
+@functools.cache
+def _stub_digests() -> dict[str, str]:
+    """``STUB_DIGESTS`` as a dict; empty when the file is missing or unreadable."""
+    try:
+        data = json.loads(STUB_DIGESTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def collect_sources(submission: Submission) -> list[SourceFile]:
