@@ -17,9 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests"), str(REPO)]
 
-from judgement import Correct, everything, judge  # noqa: E402
-
-from conftest import grade, write_variant  # noqa: E402
+from judgement import Correct, everything, graded, judge  # noqa: E402
 
 
 def main(only: list[str]) -> int:
@@ -30,9 +28,7 @@ def main(only: list[str]) -> int:
             exercise = case.module[:4]
             if only and exercise not in only:
                 continue
-            folder = Path(tmp) / str(number)
-            result = grade(exercise, write_variant(folder, case.module, case.replacements,
-                                                   case.prelude))
+            result = graded(case, Path(tmp) / str(number))
             row = rows[exercise]
             if isinstance(case, Correct):
                 row["correct"] += 1

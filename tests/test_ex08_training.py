@@ -334,6 +334,12 @@ BUGS = [
      CHECKS["seed"], "seed ignored"),
     ("train", buggy_train("np.random.default_rng(seed)", "np.random.default_rng()"),
      CHECKS["seed"], "generator not reproducible"),
+    ("train", buggy_train("np.random.default_rng(seed)", "np.random.default_rng(42)"),
+     CHECKS["seed"], "fixed seed"),
+    # the accuracy of each batch appended as its loss
+    ("train", buggy_train("float(network.loss(x_batch, t_batch))",
+                          "float(network.accuracy(x_batch, t_batch))"),
+     CHECKS["loss"], "not a batch loss"),
     ("train", buggy_train("            optimizer.update(network.params, grads)\n",
                           "            for key in network.params:\n"
                           "                network.params[key] -= 0.1 * grads[key]\n"),
@@ -368,6 +374,8 @@ TRAIN_FAILURES = {
     ("accuracy", "train accuracy as test accuracy"): {"accuracy"},
     ("seed", "seed ignored"): {"seed"},
     ("seed", "generator not reproducible"): {"seed"},
+    ("seed", "fixed seed"): {"seed"},
+    ("loss", "not a batch loss"): {"loss", "falls"},  # the "loss" starts far from ln 10
     ("update", "update without the optimizer"): {"accuracy", "update"},  # accuracies unknowable
     ("update", "never updates"): {"update", "falls", "learns"},
     ("learns", "never updates"): {"update", "falls", "learns"},

@@ -8,9 +8,7 @@ scores full marks. ``benchmarks/bench_diagnosis.py`` prints the same measures as
 from __future__ import annotations
 
 import pytest
-from judgement import Buggy, Correct, everything, judge
-
-from conftest import grade, write_variant
+from judgement import Buggy, Correct, everything, graded, judge
 
 
 def _param(case: Buggy | Correct):
@@ -22,14 +20,9 @@ BUGGY = [_param(c) for c in everything() if isinstance(c, Buggy)]
 CORRECT = [_param(c) for c in everything() if isinstance(c, Correct)]
 
 
-def _graded(case: Buggy | Correct, folder):
-    path = write_variant(folder, case.module, case.replacements, case.prelude)
-    return grade(case.module[:4], path)
-
-
 @pytest.mark.parametrize("case", BUGGY)
 def test_a_buggy_submission_is_named_and_charged_where_it_fails(case: Buggy, tmp_path):
-    verdict = judge(case, _graded(case, tmp_path))
+    verdict = judge(case, graded(case, tmp_path))
     assert verdict.wrong == [], "a diagnosis the code does not support"
     assert verdict.unfair == [], "a check of correct code lost its point"
     assert verdict.missed == [], "the bug passed a check that should catch it"
@@ -39,5 +32,5 @@ def test_a_buggy_submission_is_named_and_charged_where_it_fails(case: Buggy, tmp
 
 @pytest.mark.parametrize("case", CORRECT)
 def test_correct_code_as_learners_write_it_gets_full_marks(case: Correct, tmp_path):
-    result = _graded(case, tmp_path)
+    result = graded(case, tmp_path)
     assert [(c.name, c.output) for c in result.checks if not c.passed] == []

@@ -10,6 +10,7 @@ from grader.checks.compare import assert_close, same_value
 from grader.checks.failure import CheckFailed
 from grader.checks.kinds import (
     Case,
+    call_replacing,
     derivative_check,
     function_check,
     naming_when_raising,
@@ -31,6 +32,7 @@ __all__ = [
     "Ref",
     "ReferenceApi",
     "assert_close",
+    "call_replacing",
     "derivative_check",
     "function_check",
     "naming_when_raising",

@@ -116,6 +116,17 @@ def _explained(failure: CheckFailed, found: Mistake | Finding | None) -> CheckFa
     return CheckFailed(f"{found.message}. {failure.plain}", diagnosis=name)
 
 
+def call_replacing(ctx: Context, func: str, args: tuple, kwargs: Mapping[str, Any],
+                   replacements: Mapping[str, str | list], *, check_inputs: bool = False) -> Any:
+    """``func(*args, **kwargs)`` in the learner's process with names of the learner's module
+    replaced during the call by grader fixtures (``{"numerical_gradient": "central_gradient"}``)
+    or by functions returning given values (``{"iterations_per_epoch": [[[100, 50], 2.0]]}``:
+    ``[[args, value], ...]``): a function is judged on its own when a function it calls is wrong
+    (and charged there)."""
+    return ctx.call(ctx.fixture("with_replaced"), ctx.exercise.module, dict(replacements), func,
+                    *args, what=func, check_inputs=check_inputs, **kwargs)
+
+
 def function_check(
     func: str,
     cases: Sequence[Case],

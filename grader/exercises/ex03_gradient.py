@@ -24,6 +24,7 @@ from grader.checks import (
     Mistake,
     Ref,
     assert_close,
+    call_replacing,
     function_check,
     same_value,
 )
@@ -283,9 +284,8 @@ def _call_descent(ctx: Context, func: str, case: Case, check_inputs: bool = Fals
     args = _learner_args(ctx, case.args)
     if not _numerical_gradient_is_wrong(ctx):
         return ctx.call(func, *args, what=func, check_inputs=check_inputs, **case.kwargs)
-    return ctx.call(ctx.fixture("with_replaced"), ctx.exercise.module,
-                    {"numerical_gradient": "central_gradient"}, func, *args, what=func,
-                    check_inputs=check_inputs, **case.kwargs)
+    return call_replacing(ctx, func, args, case.kwargs,
+                          {"numerical_gradient": "central_gradient"}, check_inputs=check_inputs)
 
 
 EXERCISE = Exercise(

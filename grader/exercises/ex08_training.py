@@ -41,6 +41,7 @@ from grader.checks import (
     Mistake,
     Ref,
     ReferenceApi,
+    call_replacing,
     function_check,
 )
 from grader.checks.compare import float_array, value_shape
@@ -89,6 +90,9 @@ TOTAL_CASES = (
     Case("50 samples, batch 100, 7 epochs (batch larger than the data)", (50, 100, 7)),
 )
 
+#: In a mistake's derived facts: this fact may come out either way with the mistake.
+ANY = object()
+
 # Known mistakes. For iterations_per_epoch and total_iterations, a buggy function in
 # solutions/mistakes/ex08_training.py whose results are stored; for train, which facts of the
 # runs (see _probe_facts and _main_facts) the buggy loop changes.
@@ -127,6 +131,13 @@ MISTAKES: dict[str, list[Mistake]] = {
                 variant={"total_iterations": "total_iterations_floored_first"}),
     ],
     "train": [
+        Mistake("not a batch loss",
+                "train's train_loss holds values that no batch loss of the network can have "
+                "(an accuracy, or the loss of something else?): append "
+                "network.loss(x_batch, t_batch) at every iteration",
+                derive=lambda e: {"losses_in_range": False, "distinct_losses": ANY,
+                                  "whole_set_loss": ANY, "starts_near_ln10": ANY,
+                                  "loss_falls": ANY}),
         Mistake("loss of the whole training set",
                 "train records the loss of the whole training set; record the loss of each "
                 "iteration's batch, network.loss(x_batch, t_batch)",
@@ -161,6 +172,11 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "train draws the same batches whatever its seed: sample with "
                 "rng = np.random.default_rng(seed) and rng.choice(train_size, batch_size), not "
                 "with np.random.choice (NumPy's global generator)",
+                derive=lambda e: {"seed_changes_batches": False, "seed_reproduces": False}),
+        Mistake("fixed seed",
+                "train draws the same batches whatever its seed, always the same ones: create "
+                "the generator from the seed it is given, rng = np.random.default_rng(seed), "
+                "not from a fixed number",
                 derive=lambda e: {"seed_changes_batches": False}),
         Mistake("generator not reproducible",
                 "train's batches depend on more than its seed (a generator made outside train, "
@@ -183,6 +199,32 @@ MISTAKES: dict[str, list[Mistake]] = {
     ],
 }
 TRAIN_MISTAKES = {m.name: m for m in MISTAKES["train"]}
+
+def _iterations_per_epoch_is_wrong(ctx: Context) -> bool:
+    """Whether the learner's iterations_per_epoch misses the spec's max(N / B, 1) anywhere."""
+    def probe() -> bool:
+        for case in ITERATION_CASES:
+            try:
+                got = ctx.call("iterations_per_epoch", *case.args)
+                if not np.isclose(float(got), max(case.args[0] / case.args[1], 1), rtol=1e-9):
+                    return True
+            except (CheckFailed, TypeError, ValueError):
+                return True
+        return False
+
+    return ctx.once("iterations_per_epoch is wrong", probe)
+
+
+def _call_total(ctx: Context, func: str, case: Case) -> Any:
+    """total_iterations on ``case``, judged on its own: with a right iterations_per_epoch in
+    place of the learner's when theirs is wrong (it is charged in its own check)."""
+    if not _iterations_per_epoch_is_wrong(ctx):
+        return ctx.call(func, *case.args, what=func)
+    train_size, batch_size = case.args[:2]
+    per_epoch = [[[train_size, batch_size], max(train_size / batch_size, 1)]]  # the spec's
+    return call_replacing(ctx, func, case.args, case.kwargs,
+                          {"iterations_per_epoch": per_epoch})
+
 
 # ------------------------------------------------------------------------------ MNIST subsets
 
@@ -343,6 +385,9 @@ def _probe_facts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     probe = (x_train, t_train, x_test, t_test)
     whole = float_array(api.call(network, "loss", x_train, t_train), what="TwoLayerNet.loss",
                         shape=())  # of the whole training set, by the network's own loss
+    # Every batch loss of the frozen network is a mean of these per-image losses
+    # (cross-entropy of each image with its own label), so it lies between their extremes.
+    own = _per_image_loss(scores[:PROBE_TRAIN], t_train)
     api.call(api.fixture("seed_numpy"), None, 0)
     first = _train(api, network, frozen, probe, PROBE_ITERS, PROBE_BATCH, seed=0)
     after = _params(api, network)
@@ -353,6 +398,9 @@ def _probe_facts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
         "loss_records": len(losses),
         "distinct_losses": bool(len(losses) > 1 and np.ptp(losses) > 0),
         "whole_set_loss": bool(len(losses) > 0 and np.allclose(losses, whole, rtol=1e-5)),
+        # (only a frozen network's losses are known: one that changed is charged elsewhere)
+        "losses_in_range": _changed(before, after) or bool(np.all(
+            (losses >= own.min() - 1e-3) & (losses <= own.max() + 1e-3))),
         "accuracy_records": len(first["train_acc"]),
         "train_acc": round(float(np.mean(first["train_acc"])), 6) if len(first["train_acc"])
         else None,
@@ -364,6 +412,13 @@ def _probe_facts(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     details = {"losses": losses, "train_acc": first["train_acc"], "test_acc": first["test_acc"]}
     return facts, details
+
+
+def _per_image_loss(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Cross-entropy of each row of ``scores`` (N, C) with its label (N,), shape (N,)."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels]
 
 
 def _seed_run(api: Api, probe: tuple, numpy_seed: int, seed: int) -> tuple:
@@ -444,6 +499,11 @@ def _explain(key: str, facts: dict, details: dict, expected: dict) -> str:
     if key == "loss_records":
         return (f"train recorded {facts['loss_records']} losses in {PROBE_ITERS} iterations; "
                 "record one batch loss per iteration")
+    if key == "losses_in_range":
+        values = ", ".join(f"{v:g}" for v in details["losses"][:3])
+        return (f"train recorded [{values}, ...] as batch losses, but every batch loss of the "
+                "grader's frozen network (SGD with lr=0.0) lies between the smallest and the "
+                "largest loss of one of its images")
     if key == "distinct_losses":
         value = details["losses"][0] if len(details["losses"]) else float("nan")
         return (f"every batch loss train recorded is the same ({value:.6f}) although the network "
@@ -487,7 +547,9 @@ def _explain(key: str, facts: dict, details: dict, expected: dict) -> str:
 
 
 def _diagnose(keys: tuple[str, ...], facts: dict, expected: dict) -> Mistake | None:
-    """The first mistake of train whose derived facts, among ``keys``, are the learner's."""
+    """The first mistake of train whose facts, among ``keys``, are the learner's: the facts it
+    changes as it derives them, every other one as the reference's (a mistake is named only
+    when nothing else in these facts differs)."""
     for mistake in MISTAKES["train"]:
         if mistake.derive is None:
             continue
@@ -495,7 +557,10 @@ def _diagnose(keys: tuple[str, ...], facts: dict, expected: dict) -> Mistake | N
             derived = mistake.derive(expected)
         except KeyError:  # derived from facts of a run this check does not make
             continue
-        predicted = {k: v for k, v in derived.items() if k in keys}
+        if not any(k in keys for k in derived):
+            continue
+        predicted = {k: derived.get(k, expected[k]) for k in keys
+                     if k in expected and k in facts and derived.get(k) is not ANY}
         if predicted and all(_agrees(k, facts[k], v) for k, v in predicted.items()) and any(
             not _agrees(k, v, expected[k]) for k, v in predicted.items()
         ):
@@ -554,9 +619,10 @@ EXERCISE = Exercise(
         function_check("total_iterations", TOTAL_CASES,
                        name="total_iterations matches the reference (100 samples, batch 50, "
                             "100 epochs: 200)",
-                       mistakes=MISTAKES["total_iterations"]),
+                       mistakes=MISTAKES["total_iterations"], call=_call_total),
         train_check("train records one batch loss per iteration, from a new batch each time",
-                    {"probe": ("loss_records", "distinct_losses")}, hints=("whole_set_loss",),
+                    {"probe": ("loss_records", "losses_in_range", "distinct_losses")},
+                    hints=("whole_set_loss",),
                     passed="one loss per iteration, batches change"),
         train_check("train records train and test accuracy once per epoch",
                     {"probe": ("accuracy_records", "train_acc", "test_acc")},
@@ -569,7 +635,8 @@ EXERCISE = Exercise(
                     {"probe": ("changes_params_at_lr_0",), "main": ("changes_params",)},
                     passed="parameters change through the optimizer only"),
         train_check("train's batch loss starts near ln 10 and falls",
-                    {"main": ("starts_near_ln10", "loss_falls")}, hints=("changes_params",),
+                    {"main": ("starts_near_ln10", "loss_falls"), "probe": ()},
+                    hints=("changes_params", "losses_in_range"),
                     passed="the loss starts near ln 10 and falls"),
         train_check(f"train learns MNIST: test accuracy of at least {TARGET_ACCURACY} after "
                     f"{MAIN_ITERS} iterations", {"main": ("reaches_target",)},

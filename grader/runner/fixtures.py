@@ -54,16 +54,33 @@ def central_gradient(f, x):
     return grad
 
 
+def _looked_up(name, table):
+    """A function named ``name`` that returns ``table``'s value for its arguments (``table``:
+    ``[[args, value], ...]``) and raises for any others."""
+
+    def lookup(*args):
+        for key, value in table:
+            if list(args) == list(key):
+                return value
+        raise ValueError(f"{name}{tuple(args)}: no value given for these arguments")
+
+    lookup.__name__ = str(name)
+    return lookup
+
+
 def with_replaced(module, replacements, func, *args, **kwargs):
     """``func`` of the learner's ``module`` called with some of the module's names replaced
-    by fixtures (``{"numerical_gradient": "central_gradient"}``), and restored afterwards."""
+    by fixtures (``{"numerical_gradient": "central_gradient"}``) or by functions that return
+    given values (``{"iterations_per_epoch": [[[100, 50], 2.0]]}``), and restored afterwards."""
     import importlib
 
     learner = importlib.import_module(str(module))
     saved = {name: learner.__dict__.get(name) for name in replacements}
     try:
         for name, fixture in replacements.items():
-            setattr(learner, str(name), globals()[str(fixture)])
+            replacement = (globals()[fixture] if isinstance(fixture, str)
+                           else _looked_up(name, fixture))
+            setattr(learner, str(name), replacement)
         return getattr(learner, str(func))(*args, **kwargs)
     finally:
         for name, value in saved.items():

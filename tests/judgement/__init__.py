@@ -16,11 +16,16 @@ checks it must fail; every other check must pass. The tests (``tests/test_judgem
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conftest import SOLUTIONS, TEST_LIMITS, write_variant
+from grader.engine import grade_submission
+from grader.registry import load
 from grader.result import ExerciseResult
+from grader.runner.submission import locate
 
 #: The corpus modules, one per exercise.
 MODULES = tuple(sorted(p.stem for p in Path(__file__).parent.glob("ex*.py")))
@@ -80,6 +85,21 @@ def judge(case: Buggy, result: ExerciseResult) -> Verdict:
         missed=sorted(name for name in case.charged
                       if name not in {c.name for c in failed}),
     )
+
+
+def graded(case: Buggy | Correct, folder: Path) -> ExerciseResult:
+    """Grade ``case`` from ``folder``: its variant, beside the reference solutions of the
+    exercises its exercise builds on (``requires``: ex08 imports ex03 and ex05 to ex07), with
+    the exercise's own limits when it has some (training takes longer than a call of the test
+    limits) and without grading those exercises (their solutions are the reference)."""
+    exercise = load(case.module[:4])
+    write_variant(folder, case.module, case.replacements, case.prelude)
+    if exercise.requires:
+        for path in SOLUTIONS.glob("ex[0-9][0-9]_*.py"):
+            if path.stem != case.module:
+                shutil.copy(path, folder / path.name)
+    return grade_submission(exercise, locate(folder, case.module),
+                            limits=exercise.limits or TEST_LIMITS, prerequisites=False)
 
 
 def corpus(module: str) -> tuple[list[Buggy], list[Correct]]:
