@@ -298,6 +298,15 @@ BUGS = [
     ("SoftmaxWithLoss", _book("SoftmaxWithLoss", "self.y = softmax(x)",
                               "x -= np.max(x, axis=-1, keepdims=True); self.y = softmax(x)"),
      ONE_HOT_CHECK, "modifies its input"),
+    ("Affine", _book("Affine", "self.dW = np.dot(self.x.T, dout)", "dW = np.dot(self.x.T, dout)"),
+     AFFINE_CHECK, "dW and db not stored"),
+    ("Affine", _book("Affine", "np.dot(dout, self.W.T)", "np.dot(dout, self.x.T)"),
+     AFFINE_CHECK, "dx uses x instead of W"),
+    ("SoftmaxWithLoss", _book("SoftmaxWithLoss", "self.y = softmax(x)",
+                              "self.y = np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)))"),
+     ONE_HOT_CHECK, "softmax over the whole batch"),
+    ("Sigmoid", _book("Sigmoid", "self.out = out", "self.out"),
+     "Sigmoid forward and backward match the reference", "forward state not stored"),
 ]
 
 

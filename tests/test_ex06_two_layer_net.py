@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import EXERCISES, SOLUTIONS, TEST_LIMITS, by_name, grade
+from conftest import EXERCISES, SOLUTIONS, TEST_LIMITS, by_name, grade, write_variant
 from grader.engine import grade_path
 from grader.exercises.ex06_two_layer_net import (
     EXERCISE,
@@ -384,3 +384,87 @@ def test_reference_inputs_tell_the_reference_from_a_constant_prediction():
     accuracy = float(stored[ACCURACY_LABELS]["accuracy(x, labels)"])
     assert 0 < accuracy < 1
     assert all(accuracy != np.mean(LABELS == c) for c in range(C))  # not a constant prediction
+
+
+# --------------------------------------------------------------------- earlier exercises' bugs
+
+SOFTMAX_BACKWARD_WITHOUT_N = """
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        self.t = t
+        x = x - np.max(x, axis=-1, keepdims=True)
+        self.y = np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+        labels = t.argmax(axis=1) if t.size == self.y.size else t
+        n = self.y.shape[0]
+        self.loss = -np.sum(np.log(self.y[np.arange(n), labels] + 1e-7)) / n
+        return self.loss
+
+    def backward(self, dout=1):
+        if self.t.size == self.y.size:
+            return self.y - self.t
+        dx = self.y.copy()
+        dx[np.arange(self.t.shape[0]), self.t] -= 1
+        return dx
+"""
+
+NUMERICAL_GRADIENT_NOT_RESTORING = """
+def numerical_gradient(f, x):
+    h = 1e-4
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        tmp_val = x[idx]
+        x[idx] = tmp_val + h
+        fxh1 = f(x)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+    return grad
+"""
+
+
+def _on_buggy_prerequisite(folder, module: str, replacements: dict[str, str]):
+    """``folder`` (a submission) with its ``module`` replaced by the solution's with bugs."""
+    write_variant(folder, module, replacements)
+    return folder
+
+
+def test_a_correct_network_keeps_its_points_on_a_buggy_ex05(submission):
+    folder = _on_buggy_prerequisite(submission(SOLUTION_CLASS), "ex05_layers",
+                                    {"SoftmaxWithLoss": SOFTMAX_BACKWARD_WITHOUT_N})
+    result = grade_alone(folder)
+    assert failing(result) == {}
+    for name in (GRADIENT, GRADIENT_CHECK):
+        assert "built from your ex05 layers" in by_name(result)[name].output
+
+
+def test_a_correct_network_keeps_its_points_on_an_ex03_that_does_not_restore_x(submission):
+    folder = _on_buggy_prerequisite(submission(SOLUTION_CLASS), "ex03_gradient",
+                                    {"numerical_gradient": NUMERICAL_GRADIENT_NOT_RESTORING})
+    result = grade_alone(folder)
+    assert failing(result) == {}
+    assert "your ex03 numerical_gradient is wrong" in by_name(result)[NUMERICAL].output
+
+
+def test_a_buggy_network_on_a_buggy_ex05_is_still_charged(submission):
+    no_forward = edited(("        self.loss(x, t)  # forward: every layer keeps what its "
+                         "backward needs\n", ""))
+    folder = _on_buggy_prerequisite(submission(no_forward), "ex05_layers",
+                                    {"SoftmaxWithLoss": SOFTMAX_BACKWARD_WITHOUT_N})
+    assert GRADIENT in failing(grade_alone(folder))
+
+
+def test_a_softmax_in_predict_is_named_by_predict_and_referred_to_elsewhere(submission):
+    source = edited(("            x = layer.forward(x)\n        return x",
+                     "            x = layer.forward(x)\n"
+                     "        e = np.exp(x - x.max(axis=1, keepdims=True))\n"
+                     "        return e / e.sum(axis=1, keepdims=True)"))
+    failed = {c.name: c for c in grade_alone(submission(source)).checks if not c.passed}
+    assert failed[PREDICT].output.startswith(MISTAKES["TwoLayerNet.predict"][0].message)
+    for name in (LOSS, NUMERICAL, GRADIENT, GRADIENT_CHECK):
+        assert failed[name].diagnosis == "predict returns probabilities"
+        assert failed[name].output.startswith("this follows from predict's mistake")

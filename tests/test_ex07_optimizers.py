@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from conftest import SOLUTIONS, by_name, grade
-from grader.exercises.ex07_optimizers import MISTAKES, NOT_UPDATED, OTHER_ARGUMENTS, REBINDS
+from grader.exercises.ex07_optimizers import (
+    ADADELTA_NUMERATOR,
+    MISTAKES,
+    NOT_UPDATED,
+    OTHER_ARGUMENTS,
+    REBINDS,
+    SPEC_DEFAULTS,
+)
+from grader.fileimport import import_file
 
 CLASSES = tuple(MISTAKES)
 
@@ -332,6 +342,15 @@ VALUE_BUGS = [
      "Momentum adds lr*g"),
     ("Momentum", edit("Momentum", "if self.v is None:", "if True:"),
      "Momentum state re-created on every call"),
+    ("Momentum", edit("Momentum", """
+                    self.v[key] = self.momentum*self.v[key] - self.lr*grads[key]
+                    params[key] += self.v[key]
+""", """
+                    self.v[key] = self.momentum*self.v[key] + (1 - self.momentum)*grads[key]
+                    params[key] -= self.lr*self.v[key]
+"""), "Momentum moving-average form"),
+    ("Momentum", edit("Momentum", "self.v[key] = np.zeros_like(val)", "self.v[key] = val"),
+     "Momentum velocity is the parameters"),
     ("Nesterov", {"Nesterov": _NESTEROV_OLDER}, "Nesterov in the older order"),
     ("Nesterov", _NESTEROV_LOOK_AHEAD_ALIASED, "Nesterov look-ahead with the new velocity only"),
     ("Nesterov", edit("Nesterov", "if self.v is None:", "if True:"),
@@ -359,6 +378,10 @@ VALUE_BUGS = [
     ("Adadelta", edit("Adadelta",
                       "                    self.Ex[key] = self.rho * self.Ex[key] + (1 - self.rho) "
                       "* d**2\n", ""), "Adadelta without the Ex update"),
+    ("Adadelta", edit("Adadelta", "d = -np.sqrt(self.Ex[key] + self.eps) / np.sqrt(self.Eg[key] "
+                      "+ self.eps)", "d = -(np.sqrt(self.Ex[key]) + self.eps) / "
+                      "(np.sqrt(self.Eg[key]) + self.eps)"),
+     "Adadelta eps outside the square roots"),
     ("Adadelta", edit("Adadelta", "if self.Eg is None:", "if True:"),
      "Adadelta state re-created on every call"),
     ("Adam", edit("Adam", "lr_t  = (self.lr * np.sqrt(1.0 - self.beta2**self.iter)\n"
@@ -449,3 +472,58 @@ def test_a_failure_says_which_call_and_parameter(variant):
     output = by_name(result)[checks_of("Adam")[0]].output
     assert "step 2['W']" in output or "step 2['b']" in output
     assert "largest error" in output and "expected" in output and "got" in output
+
+
+def test_the_spec_defaults_are_the_solution_signatures():
+    solution = import_file(SOLUTIONS / "ex07_optimizers.py", "_ex07_signatures")
+    for cls, defaults in SPEC_DEFAULTS.items():
+        parameters = inspect.signature(getattr(solution, cls)).parameters
+        assert {name: p.default for name, p in parameters.items()} == defaults, cls
+        assert set(OTHER_ARGUMENTS[cls]) <= set(defaults), cls
+
+
+@pytest.mark.parametrize(("cls", "source", "keyword"), [
+    ("SGD", edit("SGD", "lr=0.01", "lr=0.1"), "lr"),
+    ("Adam", edit("Adam", "lr=0.001", "lr=0.01"), "lr"),
+    ("Momentum", edit("Momentum", "momentum=0.9", "momentum=0.8"), "momentum"),
+])
+def test_a_wrong_default_fails_the_default_check_only_and_says_the_right_one(variant, cls,
+                                                                             source, keyword):
+    result = grade("ex07", variant("ex07_optimizers", source))
+    failed = [c for c in result.checks if not c.passed]
+    assert [c.name for c in failed] == [checks_of(cls)[0]]
+    assert failed[0].diagnosis == "wrong default"
+    assert f"the default of {keyword} must be {SPEC_DEFAULTS[cls][keyword]:g}" in failed[0].output
+
+
+@pytest.mark.parametrize(("cls", "source", "keyword"), [
+    ("SGD", edit("SGD", "self.lr = lr", "self.lr = 0.01"), "lr"),
+    ("Momentum", edit("Momentum", "self.momentum = momentum", "self.momentum = 0.9"), "momentum"),
+    ("RMSprop", edit("RMSprop", "self.decay_rate = decay_rate", "self.decay_rate = 0.99"),
+     "decay_rate"),
+])
+def test_an_ignored_argument_is_named(variant, cls, source, keyword):
+    result = grade("ex07", variant("ex07_optimizers", source))
+    failed = [c for c in result.checks if not c.passed]
+    assert [c.name for c in failed] == [checks_of(cls)[1]]
+    assert failed[0].diagnosis == f"{keyword} ignored", failed[0].output
+
+
+def test_a_keyword_named_otherwise_than_the_spec_is_named(variant):
+    source = BOOK["RMSprop"].replace("decay_rate", "decay")
+    result = grade("ex07", variant("ex07_optimizers", {"RMSprop": source}))
+    failed = [c for c in result.checks if not c.passed]
+    assert [c.name for c in failed] == [checks_of("RMSprop")[1]]
+    assert failed[0].diagnosis == "keyword not the spec's"
+    assert "decay_rate" in failed[0].output and "RMSprop(lr=0.01, decay_rate=0.99)" in \
+        failed[0].output
+
+
+def test_adadelta_steps_of_zero_are_blamed_on_the_numerator_not_on_in_place_updates(variant):
+    result = grade("ex07", variant("ex07_optimizers", edit(
+        "Adadelta", "np.sqrt(self.Ex[key] + self.eps)", "np.sqrt(self.Ex[key])")))
+    checks = by_name(result)
+    for name in checks_of("Adadelta"):
+        assert checks[name].diagnosis == ADADELTA_NUMERATOR.name, checks[name].output
+        assert "first step is 0" in checks[name].output
+    assert sum(not c.passed for c in result.checks) == 3

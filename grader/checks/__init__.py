@@ -11,10 +11,13 @@ from grader.checks.failure import CheckFailed
 from grader.checks.kinds import (
     Case,
     call_replacing,
+    confirmed_probe,
     derivative_check,
     function_check,
     naming_when_raising,
+    probing,
     property_check,
+    unexplained,
 )
 from grader.checks.mistakes import Mistake
 from grader.checks.numgrad import numerical_gradient, relative_error
@@ -35,7 +38,10 @@ __all__ = [
     "call_replacing",
     "derivative_check",
     "function_check",
+    "confirmed_probe",
     "naming_when_raising",
+    "probing",
+    "unexplained",
     "numerical_gradient",
     "property_check",
     "relative_error",

@@ -329,27 +329,68 @@ def _reproduced(predicted: Any, got: Any, case: Case,
     )
 
 
-def naming_when_raising(check: Check, mistake: Mistake,
-                         confirm: Callable[[Context], bool]) -> Check:
-    """``check``, naming ``mistake`` when the learner's code raised and ``confirm(ctx)`` holds.
+#: A probe of a failed check: given the learner's code (``ctx``) and the failure, the mistake
+#: it finds by trying the code on fresh objects and the detail to say after its message, or None.
+Probe = Callable[[Context, CheckFailed], "tuple[Mistake, str] | None"]
 
-    ``confirm`` probes the learner's code with fresh objects to tell this mistake from any other
-    exception.
+
+def probing(check: Check, *probes: Probe) -> Check:
+    """``check``, whose failure names what the first of ``probes`` finds in the learner's code.
+
+    A failure that cannot come from the code's values (not implemented, a timeout, a crash...)
+    is left alone; each probe decides which other failures it may explain (a probe that finds a
+    precise cause may replace the general reading of an exception). A probe that itself fails
+    on the learner's code finds nothing.
     """
 
     def run(ctx: Context) -> str:
         try:
             return check.run(ctx)
         except CheckFailed as failure:
-            if failure.kind != "exception" or failure.diagnosis is not None:
+            if failure.kind in FATAL_KINDS:
                 raise
-            try:
-                confirmed = confirm(ctx)
-            except CheckFailed:
-                confirmed = False
-            if not confirmed:
-                raise
-            raise CheckFailed(f"{mistake.message}. {failure.message}",
-                              diagnosis=mistake.name) from None
+            for probe in probes:
+                try:
+                    found = probe(ctx, failure)
+                except CheckFailed:
+                    found = None
+                if found is not None:
+                    mistake, detail = found
+                    message = f"{mistake.message}. {detail}" if detail else mistake.message
+                    raise CheckFailed(message, diagnosis=mistake.name) from None
+            raise
 
     return dataclasses.replace(check, run=run)
+
+
+def unexplained(failure: CheckFailed) -> bool:
+    """Whether ``failure`` names no mistake yet, or only the general reading of an exception
+    (which a probe that finds the precise cause may replace)."""
+    return failure.diagnosis is None or failure.kind == "exception"
+
+
+def confirmed_probe(mistake: Mistake, when: Callable[[CheckFailed], bool],
+                    confirm: Callable[[Context], bool]) -> Probe:
+    """A probe naming ``mistake`` when ``when(failure)`` holds of an ``unexplained`` failure and
+    ``confirm(ctx)`` finds the mistake in the learner's code with fresh objects."""
+
+    def probe(ctx: Context, failure: CheckFailed) -> tuple[Mistake, str] | None:
+        if unexplained(failure) and when(failure) and confirm(ctx):
+            return mistake, failure.plain
+        return None
+
+    return probe
+
+
+def naming_when_raising(check: Check, mistake: Mistake,
+                        confirm: Callable[[Context], bool]) -> Check:
+    """``check``, naming ``mistake`` when the learner's code raised, the failure names nothing
+    yet, and ``confirm(ctx)`` holds: ``confirm`` probes the learner's code with fresh objects
+    to tell this mistake from any other exception."""
+
+    def probe(ctx: Context, failure: CheckFailed) -> tuple[Mistake, str] | None:
+        if failure.kind == "exception" and failure.diagnosis is None and confirm(ctx):
+            return mistake, failure.message
+        return None
+
+    return probing(check, probe)

@@ -18,12 +18,15 @@ from grader.checks import (
     Context,
     Exercise,
     Mistake,
+    confirmed_probe,
     naming_when_raising,
     numerical_gradient,
+    probing,
     relative_error,
     scenario_check,
 )
-from grader.checks.compare import float_array
+from grader.checks.compare import close_enough, float_array
+from grader.checks.kinds import Probe
 from grader.checks.mistakes import named
 
 rng = np.random.default_rng(5)
@@ -45,6 +48,11 @@ N, D, M = 3, 6, 4
 W, B = rng.normal(size=(D, M)), rng.normal(size=M)
 AFFINE_X, AFFINE_X4 = rng.normal(size=(N, D)), rng.normal(size=(N, 1, 2, 3))
 AFFINE_DOUT = rng.normal(size=(N, M))
+
+#: The probe of "dx = dout . x^T": a square Affine (N = D = M), where that product has dx's shape.
+SQ = 3
+W_SQ, B_SQ = rng.normal(size=(SQ, SQ)), rng.normal(size=SQ)
+X_SQ, DOUT_SQ = rng.normal(size=(SQ, SQ)), rng.normal(size=(SQ, SQ))
 
 #: SoftmaxWithLoss: a batch of BATCH samples over CLASSES classes. Scores are moderate, so that
 #: every probability is far from 0 and the loss with or without the 1e-7 guard agrees to 1e-5.
@@ -100,6 +108,15 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "forward input: keep x.shape in forward (self.original_x_shape) and return "
                 "dx.reshape(*self.original_x_shape)",
                 derive=lambda e: {"dx": e["dx"].reshape(N, -1)}),
+        Mistake("dW and db not stored",
+                "Affine.backward must store the gradients on the layer: self.dW or self.db is "
+                "still None after backward (local variables dW = ..., db = ... vanish when it "
+                "returns); write self.dW = np.dot(self.x.T, dout) and "
+                "self.db = np.sum(dout, axis=0)"),
+        Mistake("dx uses x instead of W",
+                "Affine.backward computes dx from x: dx = dout . W^T, shape (N, M)(M, D) = "
+                "(N, D); dout . x^T has no meaning here (and fails unless M = N): use "
+                "dx = np.dot(dout, self.W.T)"),
         Mistake("no flattening",
                 "Affine.forward does not flatten its input: np.dot(x, W) fails for x of shape "
                 "(N, C, H, W); reshape x to (N, -1) first, x.reshape(x.shape[0], -1), and keep "
@@ -114,6 +131,12 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "SoftmaxWithLoss.forward returns the sum of the samples' losses; the loss is "
                 "their mean: divide by the batch size N",
                 derive=lambda e: {"loss": e["loss"] * BATCH}),
+        Mistake("softmax over the whole batch",
+                "SoftmaxWithLoss takes the softmax over the whole batch (np.max(x) and "
+                "np.sum(exp_x) over every element), so the probabilities of one sample depend on "
+                "the others and no row sums to 1; take max and sum over the classes of each "
+                "sample: axis=-1, keepdims=True (the book's 1-D softmax, applied to a batch)",
+                variant={"SoftmaxWithLoss": "SoftmaxWithLossOverBatch"}),
         Mistake("one-hot targets only",
                 "SoftmaxWithLoss works only with one-hot targets; when t holds integer labels "
                 "(shape (N,)), the loss takes y[np.arange(N), t] and backward subtracts 1 at "
@@ -205,6 +228,75 @@ def _one_hot_only(ctx: Context) -> bool:
     return _raises(ctx, _softmax_steps(LABELS)) and not _raises(ctx, _softmax_steps(ONE_HOT))
 
 
+#: What ``forward`` must keep on ``self`` for ``backward`` (the spec's attribute names).
+STATE = {"Sigmoid": "out", "Affine": "x"}
+STATE_NOT_STORED = Mistake(
+    "forward state not stored",
+    "forward does not store what backward needs: self.{attr} is still None after forward (a line "
+    "`self.{attr}` alone does nothing); assign it: self.{attr} = {attr}")
+
+
+def _layer_after_forward(ctx: Context, cls: str) -> object:
+    args = (W, B) if cls == "Affine" else ()
+    layer = ctx.call(cls, *args, keep=True, what=cls)
+    ctx.call(layer, AFFINE_X if cls == "Affine" else SIGMOID_X, method="forward",
+             what=f"{cls}.forward")
+    return layer
+
+
+def _state_not_stored(cls: str) -> Callable[[Context], bool]:
+    """The attribute ``forward`` must keep is still None after forward."""
+
+    def confirm(ctx: Context) -> bool:
+        return ctx.attr(_layer_after_forward(ctx, cls), STATE[cls]) is None
+
+    return confirm
+
+
+def _gradients_not_stored(ctx: Context) -> bool:
+    """backward runs, but leaves ``dW`` or ``db`` None."""
+    layer = _layer_after_forward(ctx, "Affine")
+    ctx.call(layer, AFFINE_DOUT, method="backward", may_modify=(0,), what="Affine.backward")
+    return ctx.attr(layer, "dW") is None or ctx.attr(layer, "db") is None
+
+
+def _dx_from_x(ctx: Context) -> bool:
+    """On a square Affine, backward's dx is dout . x^T (and that is not dout . W^T)."""
+    layer = ctx.call("Affine", W_SQ, B_SQ, keep=True, what="Affine")
+    ctx.call(layer, X_SQ, method="forward", what="Affine.forward")
+    dx = ctx.call(layer, DOUT_SQ, method="backward", may_modify=(0,), what="Affine.backward")
+    return (close_enough(dx, DOUT_SQ @ X_SQ.T, 1e-6, 1e-9)
+            and not close_enough(dx, DOUT_SQ @ W_SQ.T, 1e-6, 1e-9))
+
+
+def _raised_on_none(failure: CheckFailed) -> bool:
+    return failure.kind == "exception" and "NoneType" in failure.message
+
+
+def _raised(failure: CheckFailed) -> bool:
+    return failure.kind == "exception"
+
+
+def _got_none(failure: CheckFailed) -> bool:
+    return failure.kind is None and "got None" in failure.message
+
+
+def _state_probe(cls: str) -> Probe:
+    """Names a forward that does not keep what backward needs, when backward raised on None."""
+    attr = STATE[cls]
+    mistake = Mistake(STATE_NOT_STORED.name,
+                      f"{cls}." + STATE_NOT_STORED.message.format(attr=attr))
+    return confirmed_probe(mistake, _raised_on_none, _state_not_stored(cls))
+
+
+_AFFINE_PROBES = (
+    confirmed_probe(named(MISTAKES["Affine"], "dW and db not stored"), _got_none,
+                    _gradients_not_stored),
+    confirmed_probe(named(MISTAKES["Affine"], "dx uses x instead of W"), _raised, _dx_from_x),
+    _state_probe("Affine"),
+)
+
+
 # --------------------------------------------------------------------------- numerical gradients
 
 
@@ -292,18 +384,21 @@ EXERCISE = Exercise(
                        relu_scenario, inputs=(RELU_X, RELU_DOUT, RELU_X3, RELU_DOUT3),
                        mistakes=MISTAKES["Relu"]),
         _elementwise_gradient_check("Relu", RELU_X, RELU_DOUT),
-        scenario_check("Sigmoid forward and backward match the reference", sigmoid_scenario,
-                       inputs=(SIGMOID_X, SIGMOID_DOUT), mistakes=MISTAKES["Sigmoid"]),
-        _elementwise_gradient_check("Sigmoid", SIGMOID_X, SIGMOID_DOUT),
-        scenario_check("Affine forward and backward match the reference (2-D input)",
-                       _affine_scenario(AFFINE_X), inputs=(W, B, AFFINE_X, AFFINE_DOUT),
-                       mistakes=MISTAKES["Affine"]),
-        naming_when_raising(
+        probing(scenario_check("Sigmoid forward and backward match the reference",
+                               sigmoid_scenario, inputs=(SIGMOID_X, SIGMOID_DOUT),
+                               mistakes=MISTAKES["Sigmoid"]), _state_probe("Sigmoid")),
+        probing(_elementwise_gradient_check("Sigmoid", SIGMOID_X, SIGMOID_DOUT),
+                _state_probe("Sigmoid")),
+        probing(scenario_check("Affine forward and backward match the reference (2-D input)",
+                               _affine_scenario(AFFINE_X), inputs=(W, B, AFFINE_X, AFFINE_DOUT),
+                               mistakes=MISTAKES["Affine"]), *_AFFINE_PROBES),
+        probing(naming_when_raising(
             scenario_check("Affine flattens a 4-D input and returns dx in its shape",
                            _affine_scenario(AFFINE_X4), inputs=(W, B, AFFINE_X4, AFFINE_DOUT),
                            mistakes=MISTAKES["Affine"]),
-            named(MISTAKES["Affine"], "no flattening"), _not_flattening),
-        Check("Affine backward agrees with a numerical gradient of forward", 1, _affine_gradient),
+            named(MISTAKES["Affine"], "no flattening"), _not_flattening), *_AFFINE_PROBES),
+        probing(Check("Affine backward agrees with a numerical gradient of forward", 1,
+                      _affine_gradient), *_AFFINE_PROBES),
         scenario_check("SoftmaxWithLoss forward and backward match the reference (one-hot t)",
                        _softmax_scenario(ONE_HOT), inputs=(SCORES, ONE_HOT),
                        mistakes=MISTAKES["SoftmaxWithLoss"], **_SOFTMAX_TOLERANCE),

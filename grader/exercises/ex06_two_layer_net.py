@@ -10,11 +10,23 @@ Known mistakes of the initialisation and of the in-place updates are recognised 
 learner's network does (their ``Mistake`` carries the message only); the others are mistakes of
 scenario checks, ``derive``d from the reference's results or, for a softmax in predict, a buggy
 network in ``solutions/mistakes/`` whose results are stored.
+
+The network is built from the learner's ex05 layers and ex03 ``numerical_gradient``, so a bug
+there changes what a correct TwoLayerNet computes. A check of the network's values that fails
+against the reference is therefore run again against the reference network *built from the
+learner's own earlier exercises* (``_Prerequisites``: the reference's forward and backward
+passes, driven from here, through the learner's ex05 classes in the learner's process); when the
+learner's values match that, the network is right and the check passes, saying that ex05 (or
+ex03) is to blame. When the learner's ex03 ``numerical_gradient`` is wrong, no such network can be
+built for ``TwoLayerNet.numerical_gradient`` (it would need a function of the learner's process),
+so that check is not charged: ex03's own checks charge the bug. A wrong ``predict`` is named in
+full by its own check; the checks that go through it refer to that check.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -30,8 +42,9 @@ from grader.checks import (
     relative_error,
     scenario_check,
 )
-from grader.checks.compare import float_array
+from grader.checks.compare import close_enough, float_array
 from grader.checks.kinds import FATAL_KINDS
+from grader.checks.mistakes import derived, reproduces
 
 #: Seed chosen so that the reference predicts every class and its accuracy (0.5) differs from
 #: that of any network predicting one class (tests check both).
@@ -243,20 +256,160 @@ def _shares_params(check: Check) -> Check:
 
 
 def _unless_other_works(check: Check, other: Check, mistake: Mistake) -> Check:
-    """``check``, whose undiagnosed failure names ``mistake`` when ``other`` passes."""
+    """``check``, whose failure names ``mistake`` when ``other`` passes: a failure not named
+    yet, or named only by the general reading of an exception (this is more precise)."""
 
     def run(ctx: Context) -> str:
         try:
             return check.run(ctx)
         except CheckFailed as failure:
-            if failure.diagnosis is not None or failure.kind in FATAL_KINDS:
+            if failure.kind in FATAL_KINDS or (failure.diagnosis is not None
+                                               and failure.kind != "exception"):
                 raise
             try:
                 other.run(ctx)
             except CheckFailed:
                 raise failure from None
-            raise CheckFailed(f"{mistake.message}. {failure.message}",
+            raise CheckFailed(f"{mistake.message}. {failure.plain}",
                               diagnosis=mistake.name) from None
+
+    return replace(check, run=run)
+
+
+# --------------------------------------------------------------------------- earlier exercises
+
+
+class _Prerequisites:
+    """The reference network with PARAMS, built from the learner's ex05 layers (in the learner's
+    process, through ``api``): what the reference TwoLayerNet computes on the learner's ex05."""
+
+    def __init__(self, api) -> None:
+        self.api = api
+        sibling = api.fixture("sibling")
+        self.classes = {name: api.ref(sibling, None, "ex05_layers", name)
+                        for name in ("Affine", "Relu", "SoftmaxWithLoss")}
+
+    def _new(self, name: str, *args):
+        return self.api.ref(self.classes[name], None, *args)
+
+    def forward(self, x: np.ndarray, params: dict | None = None) -> tuple[np.ndarray, list]:
+        """The scores of x and the layers, in forward order, that computed them."""
+        params = PARAMS if params is None else params
+        layers = [self._new("Affine", params["W1"], params["b1"]), self._new("Relu"),
+                  self._new("Affine", params["W2"], params["b2"])]
+        for layer in layers:
+            x = self.api.call(layer, "forward", x)
+        return float_array(x, what="your ex05 layers' forward", shape=(N, C)), layers
+
+    def loss(self, x: np.ndarray, t: np.ndarray, params: dict | None = None) -> float:
+        scores, _ = self.forward(x, params)
+        value = self.api.call(self._new("SoftmaxWithLoss"), "forward", scores, t)
+        return float(float_array(value, what="your ex05 SoftmaxWithLoss.forward", shape=()))
+
+    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
+        scores, _ = self.forward(x)
+        return float(np.mean(np.argmax(scores, axis=1) == labels))
+
+    def gradient(self, x: np.ndarray, t: np.ndarray) -> dict:
+        scores, (affine1, relu, affine2) = self.forward(x)
+        last = self._new("SoftmaxWithLoss")
+        self.api.call(last, "forward", scores, t)
+        dout = self.api.call(last, "backward", 1, may_modify=(0,))
+        for layer in (affine2, relu, affine1):
+            dout = self.api.call(layer, "backward", dout, may_modify=(0,))
+        return {"W1": self.api.attr(affine1, "dW"), "b1": self.api.attr(affine1, "db"),
+                "W2": self.api.attr(affine2, "dW"), "b2": self.api.attr(affine2, "db")}
+
+    def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict:
+        """Central differences (h = 1e-4, as ex03's) of this network's loss, per parameter."""
+        def of(key: str):
+            return lambda value: self.loss(x, t, {**PARAMS, key: value})
+
+        return {key: numerical_gradient(of(key), PARAMS[key].copy(), h=1e-4) for key in KEYS}
+
+
+def _numerical_gradient_right(ctx: Context) -> bool:
+    """Whether the learner's ex03 numerical_gradient differentiates a test function rightly and
+    restores x, as ex03's spec says (TwoLayerNet's loss reads the very arrays it nudges)."""
+    api = LearnerApi(ctx)
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    got, after = api.call_with_args(
+        api.ref(api.fixture("sibling"), None, "ex03_gradient", "numerical_gradient"), None,
+        api.fixture("weighted_sin"), x)
+    exact = np.arange(1.0, x.size + 1).reshape(x.shape) * np.cos(x)
+    return close_enough(got, exact, 1e-6, 1e-8) and close_enough(after[1], x, 0.0, 0.0)
+
+
+#: What the reference network built from the learner's ex05 gives, for one check's scenario.
+Theirs = Callable[[_Prerequisites], dict]
+
+PREREQUISITE_TOLERANCE = {"rtol": 1e-5, "atol": 1e-8}
+
+
+def _fair(check: Check, scenario, theirs: Theirs, uses_ex03: bool = False,
+          mistakes: Sequence[Mistake] = ()) -> Check:
+    """``check`` (of ``scenario``'s values), passing when the learner's values are ``theirs``:
+    those of the reference network built from the learner's own ex05, which is then what is
+    wrong. Otherwise a ``derive``d one of ``mistakes`` that reproduces the learner's values from
+    ``theirs`` (a bug of the network on top of ex05's) is named. ``uses_ex03``: the values come
+    from the learner's ex03 numerical_gradient too; when that is wrong, the check is not charged
+    (no reference network can be built with it)."""
+
+    def run(ctx: Context) -> str:
+        try:
+            return check.run(ctx)
+        except CheckFailed as failure:
+            if failure.kind in FATAL_KINDS:
+                raise
+            if uses_ex03 and not _ex03_right(ctx):
+                return ("not charged here: your ex03 numerical_gradient is wrong, and this "
+                        "method only calls it; fix ex03 (grade ex03), then grade ex06 again")
+            try:
+                api = LearnerApi(ctx)
+                got, expected = scenario(api), theirs(_Prerequisites(api))
+            except CheckFailed:
+                raise failure from None
+            if close_enough(got, expected, **PREREQUISITE_TOLERANCE):
+                return ("matches the reference network built from your ex05 layers, which are "
+                        "wrong: fix ex05 (grade ex05); not charged here")
+            if failure.diagnosis is None:
+                for mistake in (m for m in mistakes if m.derive is not None):
+                    predicted = derived(mistake, expected)
+                    if predicted is not None and reproduces(got, predicted, expected,
+                                                            **PREREQUISITE_TOLERANCE):
+                        raise CheckFailed(f"{mistake.message} (on top of what your ex05 layers "
+                                          f"give). {failure.plain}",
+                                          diagnosis=mistake.name) from None
+            raise
+
+    return replace(check, run=run)
+
+
+def _ex03_right(ctx: Context) -> bool:
+    try:
+        return ctx.once("ex03 numerical_gradient right", lambda: _numerical_gradient_right(ctx))
+    except CheckFailed:
+        return True  # cannot tell: charge as usual
+
+
+def _after_predict(check: Check, predict: Check) -> Check:
+    """``check``, whose failure refers to ``predict``'s named mistake when predict has one."""
+
+    def run(ctx: Context) -> str:
+        try:
+            return check.run(ctx)
+        except CheckFailed as failure:
+            if failure.kind in FATAL_KINDS or failure.diagnosis is not None:
+                raise
+            try:
+                ctx.once("predict check", lambda: predict.run(ctx))
+            except CheckFailed as wrong:
+                if wrong.diagnosis is None or wrong.diagnosis == COPIES.name:
+                    raise failure from None
+                raise CheckFailed(f"this follows from predict's mistake, {wrong.diagnosis} (see "
+                                  f"the check '{predict.name}'). {failure.plain}",
+                                  diagnosis=wrong.diagnosis) from None
+            raise
 
     return replace(check, run=run)
 
@@ -445,12 +598,29 @@ def _check_gradient_numerically(ctx: Context) -> str:
     return f"relative error {worst:.1e} against the numerical gradient of your loss"
 
 
+def _gradient_on_labels(api) -> dict:
+    return {"gradient(x, labels)": api.call(_network(api), "gradient", X, LABELS)}
+
+
 _ACCURACY_ONE_HOT = scenario_check(
     "TwoLayerNet.accuracy matches the reference with one-hot targets", _accuracy_one_hot,
     inputs=(PARAMS, X, ONE_HOT), mistakes=[COUNTS])
 _ACCURACY_LABELS = scenario_check(
     "TwoLayerNet.accuracy matches the reference with integer labels", _accuracy_labels,
     inputs=(PARAMS, X, LABELS), mistakes=[COUNTS])
+_PREDICT = _shares_params(_fair(scenario_check(
+    "TwoLayerNet.predict matches the reference", _predict, inputs=(PARAMS, X),
+    mistakes=MISTAKES["TwoLayerNet.predict"]), _predict,
+    lambda net: {"predict(x)": net.forward(X)[0]}, mistakes=MISTAKES["TwoLayerNet.predict"]))
+
+
+def _of_values(check: Check, scenario, theirs: Theirs, uses_ex03: bool = False,
+               mistakes: Sequence[Mistake] = ()) -> Check:
+    """A check of the network's values: fair to the learner's earlier exercises (``_fair``),
+    referring to predict's mistake, naming copied parameters."""
+    return _shares_params(_after_predict(_fair(check, scenario, theirs, uses_ex03, mistakes),
+                                         _PREDICT))
+
 
 EXERCISE = Exercise(
     id="ex06",
@@ -464,23 +634,34 @@ EXERCISE = Exercise(
         Check("TwoLayerNet.__init__ draws the weights from N(0, weight_init_std^2)", 1,
               _check_weights),
         Check("TwoLayerNet sees in-place updates of params", 1, _check_updates_reach_layers),
-        _shares_params(scenario_check(
-            "TwoLayerNet.predict matches the reference", _predict, inputs=(PARAMS, X),
-            mistakes=MISTAKES["TwoLayerNet.predict"])),
-        _shares_params(scenario_check(
+        _PREDICT,
+        _of_values(scenario_check(
             "TwoLayerNet.loss matches the reference (one-hot and integer labels)", _loss,
-            inputs=(PARAMS, X, ONE_HOT, LABELS), rtol=1e-5, atol=1e-7)),
-        _shares_params(_unless_other_works(_ACCURACY_ONE_HOT, _ACCURACY_LABELS, ONLY_LABELS)),
-        _shares_params(_unless_other_works(_ACCURACY_LABELS, _ACCURACY_ONE_HOT, ONLY_ONE_HOT)),
-        _shares_params(scenario_check(
+            inputs=(PARAMS, X, ONE_HOT, LABELS), rtol=1e-5, atol=1e-7), _loss,
+            lambda net: {"loss(x, one-hot)": net.loss(X, ONE_HOT),
+                         "loss(x, labels)": net.loss(X, LABELS)}),
+        _of_values(_unless_other_works(_ACCURACY_ONE_HOT, _ACCURACY_LABELS, ONLY_LABELS),
+                   _accuracy_one_hot,
+                   lambda net: {"accuracy(x, one-hot)": net.accuracy(X, LABELS)},
+                   mistakes=[COUNTS]),
+        _of_values(_unless_other_works(_ACCURACY_LABELS, _ACCURACY_ONE_HOT, ONLY_ONE_HOT),
+                   _accuracy_labels, lambda net: {"accuracy(x, labels)": net.accuracy(X, LABELS)},
+                   mistakes=[COUNTS]),
+        _of_values(scenario_check(
             "TwoLayerNet.numerical_gradient matches the reference", _numerical_gradient,
             inputs=(PARAMS, X, LABELS), rtol=1e-5, atol=1e-8, numerical=True,
-            mistakes=MISTAKES["TwoLayerNet.numerical_gradient"])),
-        _shares_params(scenario_check(
+            mistakes=MISTAKES["TwoLayerNet.numerical_gradient"]), _numerical_gradient,
+            lambda net: {"numerical_gradient(x, labels)": net.numerical_gradient(X, LABELS)},
+            uses_ex03=True, mistakes=MISTAKES["TwoLayerNet.numerical_gradient"]),
+        _of_values(scenario_check(
             "TwoLayerNet.gradient matches the reference (one-hot and integer labels)", _gradient,
             inputs=(PARAMS, X, ONE_HOT, X_OTHER, OTHER_LABELS), points=2,
-            mistakes=MISTAKES["TwoLayerNet.gradient"])),
-        _shares_params(Check("TwoLayerNet.gradient agrees with a numerical gradient of your loss",
-                             1, _check_gradient_numerically)),
+            mistakes=MISTAKES["TwoLayerNet.gradient"]), _gradient,
+            lambda net: {"gradient(x_other, labels)": net.gradient(X_OTHER, OTHER_LABELS),
+                         "gradient(x, one-hot)": net.gradient(X, ONE_HOT)},
+            mistakes=MISTAKES["TwoLayerNet.gradient"]),
+        _of_values(Check("TwoLayerNet.gradient agrees with a numerical gradient of your loss",
+                         1, _check_gradient_numerically), _gradient_on_labels,
+                   lambda net: {"gradient(x, labels)": net.gradient(X, LABELS)}),
     ),
 )

@@ -17,6 +17,7 @@ that a missing epsilon divides 0 by 0 there. The signs vary from call to call, s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -29,10 +30,11 @@ from grader.checks import (
     Exercise,
     LearnerApi,
     Mistake,
+    probing,
     same_value,
     scenario_check,
 )
-from grader.checks.compare import float_array
+from grader.checks.compare import close_enough, float_array
 
 rng = np.random.default_rng(7)
 
@@ -61,6 +63,18 @@ OTHER_ARGUMENTS: dict[str, dict[str, float]] = {
     "RMSprop": {"lr": 0.1, "decay_rate": 0.9},
     "Adadelta": {"rho": 0.9, "eps": 1e-4},
     "Adam": {"lr": 0.01, "beta1": 0.8, "beta2": 0.99},
+}
+
+#: The spec's constructor keywords and their defaults (the solution's signatures: a test checks
+#: that they agree), for "the default of lr must be 0.01" and for keywords named otherwise.
+SPEC_DEFAULTS: dict[str, dict[str, float]] = {
+    "SGD": {"lr": 0.01},
+    "Momentum": {"lr": 0.01, "momentum": 0.9},
+    "Nesterov": {"lr": 0.01, "momentum": 0.9},
+    "AdaGrad": {"lr": 0.01},
+    "RMSprop": {"lr": 0.01, "decay_rate": 0.99},
+    "Adadelta": {"rho": 0.95, "eps": 1e-6},
+    "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999},
 }
 
 #: Steps are compared relative to their own size; atol covers entries that do not move.
@@ -218,6 +232,17 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "Momentum adds lr * g to the velocity, so it climbs the loss; the velocity is "
                 "v = momentum * v - lr * g, then p += v", derive=_negated),
         _state_recreated("Momentum", "the velocity v", "v"),
+        Mistake("Momentum moving-average form",
+                "Momentum uses the moving-average form v = momentum * v + (1 - momentum) * g, "
+                "p -= lr * v (as some frameworks write it); the spec's is the book's: "
+                "v = momentum * v - lr * g, then p += v (no factor 1 - momentum)",
+                variant={"Momentum": "MomentumMovingAverage"}),
+        *(Mistake("Momentum velocity is the parameters",
+                  "Momentum's velocity starts as the parameter arrays themselves (self.v = "
+                  "params, or self.v[key] = val), so the first step moves p by about "
+                  "momentum * p; the velocity starts at zero: self.v[key] = np.zeros_like(val)",
+                  variant={"Momentum": variant})
+          for variant in ("MomentumVelocityFromParams", "MomentumVelocityIsParams")),
     ],
     "Nesterov": [
         Mistake("Nesterov in the older order",
@@ -256,6 +281,11 @@ MISTAKES: dict[str, list[Mistake]] = {
                 "Adadelta never updates Ex, so every step keeps the size sqrt(eps); after "
                 "computing d, update Ex = rho * Ex + (1 - rho) * d**2",
                 variant={"Adadelta": "AdadeltaWithoutExUpdate"}),
+        Mistake("Adadelta eps outside the square roots",
+                "Adadelta adds eps after taking the square roots, so its first steps are about "
+                "eps instead of sqrt(eps) (1000 times too small); eps goes inside both: "
+                "d = -np.sqrt(Ex + eps) / np.sqrt(Eg + eps) * g",
+                variant={"Adadelta": "AdadeltaEpsOutsideSqrt"}),
         _state_recreated("Adadelta", "Eg and Ex", "Eg"),
     ],
     "Adam": [
@@ -296,6 +326,102 @@ REBINDS = Mistake(
 )
 
 
+ADADELTA_NUMERATOR = Mistake(
+    "Adadelta numerator without eps",
+    "every step of Adadelta is 0: Ex, the moving average of the squared steps, starts at 0, so "
+    "without eps its square root is 0, the first step is 0 and Ex stays 0 for ever; add eps "
+    "inside both square roots: d = -np.sqrt(Ex + eps) / np.sqrt(Eg + eps) * g")
+
+
+def _keyword_mistake(cls: str, keyword: str) -> Mistake:
+    spec = ", ".join(f"{k}={v:g}" for k, v in SPEC_DEFAULTS[cls].items())
+    return Mistake("keyword not the spec's",
+                   f"{cls}() does not take the keyword {keyword}: the spec's constructor is "
+                   f"{cls}({spec}), and callers pass these arguments by name; rename the "
+                   "parameter to the spec's name")
+
+
+def _steps(ctx: Context, cls: str, arguments: dict[str, float], calls: int) -> dict | None:
+    """The learner's steps for ``cls(**arguments)`` (None if the code fails on them)."""
+    try:
+        return _updates(cls, arguments, calls)(LearnerApi(ctx))
+    except CheckFailed:
+        return None
+
+
+def _same_steps(a: dict | None, b: dict | None) -> bool:
+    return a is not None and b is not None and close_enough(a, b, 1e-12, 0.0)
+
+
+def _wrong_default(ctx: Context, cls: str) -> Mistake | None:
+    """The keyword whose default differs from the spec's: giving it explicitly, at the spec's
+    default, changes what the learner's optimizer does."""
+    implicit = _steps(ctx, cls, {}, 4)
+    for keyword, default in SPEC_DEFAULTS[cls].items():
+        explicit = _steps(ctx, cls, {keyword: default}, 4)
+        if implicit is not None and explicit is not None and not _same_steps(implicit, explicit):
+            return Mistake("wrong default",
+                           f"{cls} takes other steps when {keyword}={default:g} is given "
+                           f"than with no arguments, so its default of {keyword} is not the "
+                           f"spec's: the default of {keyword} must be {default:g}")
+    return None
+
+
+def _ignored(ctx: Context, cls: str) -> Mistake | None:
+    """The keyword that changes nothing: the learner's steps are the same without it."""
+    other = OTHER_ARGUMENTS[cls]
+    given = _steps(ctx, cls, other, 3)
+    for keyword, value in other.items():
+        without = _steps(ctx, cls, {k: v for k, v in other.items() if k != keyword}, 3)
+        if _same_steps(given, without):
+            return Mistake(f"{keyword} ignored",
+                           f"{cls} ignores its {keyword} argument: {keyword}={value:g} gives the "
+                           f"same steps as the default; use self.{keyword} (set from the "
+                           f"argument in __init__), not a number written in update")
+    return None
+
+
+def _numerator_without_eps(ctx: Context) -> bool:
+    """Adadelta's params do not move although Eg does, and Ex stays 0: the step's numerator,
+    sqrt(Ex), lacks eps."""
+    api = LearnerApi(ctx)
+    try:
+        optimizer = api.new("Adadelta")
+        api.call(optimizer, "update", {k: v.copy() for k, v in INITIAL.items()}, GRADS[0],
+                 may_modify=(0,))
+        eg, ex = api.attr(optimizer, "Eg"), api.attr(optimizer, "Ex")
+    except CheckFailed:
+        return False
+    try:
+        return (any(np.any(np.asarray(eg[k], dtype=float) != 0) for k in KEYS)
+                and all(not np.any(np.asarray(ex[k], dtype=float)) for k in KEYS))
+    except (TypeError, KeyError, IndexError, ValueError):
+        return False
+
+
+def _probe(ctx: Context, cls: str, arguments: dict | None,
+           failure: CheckFailed) -> tuple[Mistake, str] | None:
+    """The mistake the learner's own code shows, and what to say after it; ``arguments``: the
+    constructor arguments of a value check (None for the in-place check)."""
+    if failure.diagnosis == NOT_UPDATED.name and cls == "Adadelta" and \
+            _numerator_without_eps(ctx):
+        return ADADELTA_NUMERATOR, "params did not move, while Eg did"
+    if failure.diagnosis is not None or arguments is None:
+        return None
+    if failure.kind == "exception" and failure.exception == "TypeError":
+        keyword = re.search(r"unexpected keyword argument '(\w+)'", failure.message)
+        if keyword:
+            return _keyword_mistake(cls, keyword.group(1)), failure.plain
+        return None
+    found = _wrong_default(ctx, cls) if not arguments else _ignored(ctx, cls)
+    return (found, failure.plain) if found else None
+
+
+def _probed(check: Check, cls: str, arguments: dict | None) -> Check:
+    """``check``, naming what its failure shows about the learner's code (see ``_probe``)."""
+    return probing(check, lambda ctx, failure: _probe(ctx, cls, arguments, failure))
+
+
 def _describe(arguments: dict[str, float]) -> str:
     return ", ".join(f"{name}={value:g}" for name, value in arguments.items())
 
@@ -304,15 +430,15 @@ def _checks(cls: str) -> tuple:
     values = MISTAKES[cls] + [NOT_UPDATED]
     other = OTHER_ARGUMENTS[cls]
     return (
-        scenario_check(f"{cls}.update matches the reference over 4 calls (default arguments)",
-                       _updates(cls, {}, 4), inputs=(cls, INITIAL, GRADS[:4]),
-                       mistakes=values, passed="every step of 4 calls matches the reference",
-                       **STEP_TOLERANCE),
-        scenario_check(f"{cls}.update matches the reference over 3 calls ({_describe(other)})",
-                       _updates(cls, other, 3), inputs=(cls, other, INITIAL, GRADS[:3]),
-                       mistakes=values, passed="every step of 3 calls matches the reference",
-                       **STEP_TOLERANCE),
-        _in_place(cls),
+        _probed(scenario_check(
+            f"{cls}.update matches the reference over 4 calls (default arguments)",
+            _updates(cls, {}, 4), inputs=(cls, INITIAL, GRADS[:4]), mistakes=values,
+            passed="every step of 4 calls matches the reference", **STEP_TOLERANCE), cls, {}),
+        _probed(scenario_check(
+            f"{cls}.update matches the reference over 3 calls ({_describe(other)})",
+            _updates(cls, other, 3), inputs=(cls, other, INITIAL, GRADS[:3]), mistakes=values,
+            passed="every step of 3 calls matches the reference", **STEP_TOLERANCE), cls, other),
+        _probed(_in_place(cls), cls, None),
     )
 
 

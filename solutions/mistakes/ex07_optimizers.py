@@ -25,6 +25,48 @@ class MomentumStateEveryCall:
             params[key] += self.v[key]
 
 
+class MomentumMovingAverage:
+    """The moving-average form: v = momentum * v + (1 - momentum) * g, then p -= lr * v."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = _zeros(params)
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] + (1 - self.momentum) * grads[key]
+            params[key] -= self.lr * self.v[key]
+
+
+class MomentumVelocityFromParams:
+    """The velocity starts as the parameter arrays themselves (self.v[key] = val, no zeros_like)."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = dict(params)
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class MomentumVelocityIsParams:
+    """The velocity is the params dict itself (self.v = params): each step doubles a new array."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = params
+        for key in params:
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
 class NesterovOlderOrder:
     """The velocity is updated first and the parameter step then uses the new velocity."""
 
@@ -141,6 +183,23 @@ class AdadeltaLearningRateInStep:
             g = grads[key]
             self.Eg[key] = self.rho * self.Eg[key] + (1 - self.rho) * g * g
             d = -self.lr * np.sqrt(self.Ex[key] + self.eps) / np.sqrt(self.Eg[key] + self.eps) * g
+            self.Ex[key] = self.rho * self.Ex[key] + (1 - self.rho) * d * d
+            params[key] += d
+
+
+class AdadeltaEpsOutsideSqrt:
+    """eps is added after the square roots: d = -(sqrt(Ex) + eps) / (sqrt(Eg) + eps) * g."""
+
+    def __init__(self, rho=0.95, eps=1e-6):
+        self.rho, self.eps, self.Eg, self.Ex = rho, eps, None, None
+
+    def update(self, params, grads):
+        if self.Eg is None:
+            self.Eg, self.Ex = _zeros(params), _zeros(params)
+        for key in params:
+            g = grads[key]
+            self.Eg[key] = self.rho * self.Eg[key] + (1 - self.rho) * g * g
+            d = -(np.sqrt(self.Ex[key]) + self.eps) / (np.sqrt(self.Eg[key]) + self.eps) * g
             self.Ex[key] = self.rho * self.Ex[key] + (1 - self.rho) * d * d
             params[key] += d
 
