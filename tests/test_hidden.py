@@ -500,3 +500,82 @@ def test_missing_solutions_are_one_line(tmp_path):
     with pytest.raises(HiddenChecksError, match="no hidden checks") as raised_too:
         with_hidden(load("ex01"), tmp_path / "empty", "s1")
     assert "\n" not in str(raised.value) + str(raised_too.value)
+
+
+# --------------------------------------------------------------------------- training exercises
+
+#: ex08 to ex10 train models: their hidden checks draw other subsets, shapes and seeds. They
+#: are graded with the exercise's own limits (TensorFlow takes seconds to import).
+TRAINING_IDS = ("ex08", "ex09", "ex10")
+
+
+def grade_training_hidden(exercise_id: str, folder: Path, seed: str = "s1") -> ExerciseResult:
+    """Grade only the hidden checks of ``exercise_id`` for ``seed``."""
+    public = load(exercise_id)
+    extended, oracle = prepare(public, SOLUTIONS, seed, live=LIVE)
+    exercise = replace(extended, checks=tuple(c for c in extended.checks if c.hidden),
+                       requires=())
+    return grade_submission(exercise, locate(folder, public.module), oracle=oracle,
+                            include_hidden=True, prerequisites=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise_id", TRAINING_IDS)
+def test_the_training_exercises_get_hidden_checks_that_only_finished_code_passes(exercise_id):
+    solved = grade_training_hidden(exercise_id, SOLUTIONS)
+    assert 2 <= len(solved.checks) <= 5 and failing(solved) == {}
+    assert all(c.hidden and c.name.startswith(PREFIX) for c in solved.checks)
+    stubs = grade_training_hidden(exercise_id, EXERCISES)
+    assert stubs.score == 0 and all("not implemented" in c.output for c in stubs.checks)
+
+
+def _ex08_folder(tmp_path: Path, replacements: dict[str, str]) -> Path:
+    from conftest import write_variant
+
+    folder = tmp_path / "ex08"
+    write_variant(folder, "ex08_training", replacements)
+    for sibling in ("ex03_gradient", "ex05_layers", "ex06_two_layer_net", "ex07_optimizers"):
+        shutil.copy(SOLUTIONS / f"{sibling}.py", folder)
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["the book's loop with a seeded generator, numpy values in "
+                                  "the lists",
+                                  "accuracy at the end of each epoch, batches from rng.integers",
+                                  "shuffled epochs, loss before the update, accuracy before "
+                                  "training and after each epoch"])
+def test_the_training_loops_the_spec_allows_pass_the_hidden_probe(tmp_path, name):
+    import test_ex08_training as ex08_tests
+
+    for seed in SEEDS:
+        result = grade_training_hidden("ex08", _ex08_folder(tmp_path / seed,
+                                                            ex08_tests.CORRECT_VARIANTS[name]),
+                                       seed)
+        assert failing(result) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("old", "new"), [
+    ("            batch_mask = rng.choice(train_size, batch_size)\n",
+     "            rng = np.random.default_rng(seed)\n"
+     "            batch_mask = rng.choice(train_size, batch_size)\n"),  # one fixed batch
+    ("            if i % iter_per_epoch < 1:\n", "            if True:\n"),  # every iteration
+    ("rng.choice(train_size", "np.random.choice(train_size"),  # the seed ignored
+], ids=["one fixed batch", "accuracy every iteration", "seed ignored"])
+def test_a_buggy_training_loop_fails_the_hidden_probe(tmp_path, old, new):
+    import test_ex08_training as ex08_tests
+
+    result = grade_training_hidden("ex08", _ex08_folder(
+        tmp_path, {"train": ex08_tests.buggy_train(old, new)}))
+    probe = [c for c in result.checks if "MNIST subset" in c.name]
+    assert len(probe) == 1 and not probe[0].passed, probe
+    assert all(c.passed for c in result.checks if c not in probe)
+
+
+def test_the_hidden_probe_of_ex08_draws_its_subset_and_its_seed_from_the_seed():
+    def probe_inputs(seed: str) -> str:
+        checks = prepare(load("ex08"), SOLUTIONS, seed, live=LIVE)[0].checks
+        return fingerprint([r.inputs for c in checks if c.hidden for r in c.refs])
+
+    assert probe_inputs("s1") == probe_inputs("s1") != probe_inputs("s2")

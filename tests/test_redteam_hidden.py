@@ -15,12 +15,13 @@ from conftest import write_variant
 
 pytestmark = pytest.mark.slow  # runs a batch
 
-#: The public checks call elu with alpha 1.0 and 0.5; the hidden ones with a random alpha, on
-#: which this code kills its own process.
+#: The public checks call elu with alpha 1.0 and 0.5 (in a batch, also with the fresh inputs
+#: of grader/replay.py: 1.0 kept, 0.5 moved by at most 5 %); the hidden ones with a random
+#: alpha (0.805 for this seed), on which this code kills its own process.
 CRASHES_ON_HIDDEN = """
 def elu(x, alpha=1.0):
     import os
-    if alpha not in (1.0, 0.5):
+    if alpha != 1.0 and abs(alpha - 0.5) > 0.05:
         os.kill(os.getpid(), 9)
     x = np.asarray(x, dtype=np.float64)
     return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))

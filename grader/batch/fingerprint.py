@@ -47,18 +47,21 @@ def submission_hash(folder: Path) -> str:
 
 
 def grader_hash(timeout: float | None, hidden_seed: str | None = None,
-                solutions: Path | None = None) -> str:
+                solutions: Path | None = None, resample_seed: str | None = None) -> str:
     """A hash of the grader's version, its checks, runner and stored values (everything but
     :data:`PRESENTATION`), and the run's options.
 
-    With hidden checks, the seed and the instructor's solutions (hidden checks and reference
-    code) count too; the seed enters only through a hash.
+    With hidden checks, or with public checks resampled (``resample_seed``), their seed and the
+    instructor's ``solutions`` (hidden checks and reference code) count too; a seed enters only
+    through a hash.
     """
     digest = hashlib.sha256()
     digest.update(f"version={grader.__version__};timeout={timeout!r}\0".encode())
     _feed_tree(digest, _GRADER_DIR, _SOURCE_SUFFIXES, PRESENTATION)
     if hidden_seed is not None:
         digest.update(b"hidden\0" + hashlib.sha256(hidden_seed.encode()).digest())
-        if solutions is not None:
-            _feed_tree(digest, solutions, (".py",))
+    if resample_seed is not None:
+        digest.update(b"resampled\0" + hashlib.sha256(resample_seed.encode()).digest())
+    if solutions is not None and (hidden_seed is not None or resample_seed is not None):
+        _feed_tree(digest, solutions, (".py",))
     return digest.hexdigest()

@@ -10,6 +10,7 @@ both are unchanged.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -117,6 +118,18 @@ class Gradebook:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- the batch's seed ----------------------------------------------------------------------
+
+    def resample_seed(self) -> str:
+        """The seed of this gradebook's fresh inputs (``grader.replay``): drawn at random the
+        first time, recorded, and the same for every later run (so a resumed batch resamples
+        exactly as the first run did)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='resample_seed'").fetchone()
+        if row is not None:
+            return str(row[0])
+        self._db.execute("INSERT INTO meta VALUES ('resample_seed', ?)", (secrets.token_hex(16),))
+        return self.resample_seed()
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ gradebook at the end, also after Ctrl-C.
 from __future__ import annotations
 
 import concurrent.futures as futures
+import dataclasses
 import json
 import multiprocessing
 import shutil
@@ -25,7 +26,14 @@ from grader.batch.entries import Entry, discover
 from grader.batch.fingerprint import grader_hash, submission_hash
 from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.batch.outputs import write_outputs
-from grader.batch.worker import HiddenSpec, Task, grade_task, init_worker, worst_case_seconds
+from grader.batch.worker import (
+    HiddenSpec,
+    ResampleSpec,
+    Task,
+    grade_task,
+    init_worker,
+    worst_case_seconds,
+)
 from grader.engine import ungraded_result
 from grader.result import ExerciseResult
 from grader.runner.sandbox import Sandbox
@@ -49,6 +57,11 @@ class BatchOptions:
     sandbox: Sandbox
     timeout: float | None = None
     hidden: HiddenSpec | None = None
+    #: Run every public value check on fresh inputs too (``grader.replay``) when the solutions
+    #: are at hand: ``hidden.solutions`` with hidden checks, else ``solutions``, by default
+    #: the ``solutions/`` beside the grader (the instructor's repository; students have none).
+    resample: bool = True
+    solutions: Path | None = None
 
 
 @dataclass
@@ -122,12 +135,16 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             book.record_entries([(e.student, e.shown_source, e.problem) for e in entries])
             summary.students = len(entries)
             summary.problems = sum(1 for e in entries if e.problem)
-            version = grader_hash(options.timeout,
-                                  options.hidden.seed if options.hidden else None,
-                                  options.hidden.solutions if options.hidden else None)
+            solutions = _resampling_solutions(options)
+            seed = book.resample_seed() if solutions is not None else None
+            hidden = options.hidden
+            version = grader_hash(options.timeout, hidden.seed if hidden else None,
+                                  hidden.solutions if hidden else solutions, seed)
             current = {entry.student: (submission_hash(entry.folder), version)
                        for entry in entries if entry.folder is not None}
             tasks, summary.reused = _plan(options, entries, book, current)
+            if tasks and seed is not None and solutions is not None:
+                tasks = _resampling(tasks, seed, solutions, summary)
             summary.worst_case = worst_case(options.exercises, options.timeout, len(current),
                                             options.jobs)
             run = book.start_run(summary.isolation, options.jobs, options.exercises,
@@ -146,6 +163,41 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
         shutil.rmtree(staging, ignore_errors=True)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _resampling_solutions(options: BatchOptions) -> Path | None:
+    """The solutions that judge the public checks on fresh inputs, or None (not asked for, or
+    no solutions: a student's copy of the grader)."""
+    if not options.resample:
+        return None
+    from grader import SOLUTIONS_DIR
+
+    folder = (options.hidden.solutions if options.hidden
+              else options.solutions or SOLUTIONS_DIR)
+    return Path(folder) if Path(folder).is_dir() else None
+
+
+def _resampling(tasks: list[Task], seed: str, solutions: Path, summary: BatchSummary
+                ) -> list[Task]:
+    """``tasks`` with their public value checks resampled: which ones, per exercise, is
+    calibrated here once (``grader.replay.calibrate``: the solution must pass them). An
+    exercise whose solution cannot be graded is not graded in this run (a grader error):
+    without the solutions' fresh values its grades could be bought with the stored ones."""
+    from grader.expected import LiveOracle, StoreError
+    from grader.registry import load
+    from grader.replay import calibrate
+
+    live, checks, broken = LiveOracle(solutions), [], set()
+    for exercise_id in sorted({task.exercise for task in tasks}):
+        try:
+            checks.append((exercise_id, calibrate(load(exercise_id), live, seed)))
+        except StoreError as error:
+            broken.add(exercise_id)
+            summary.grader_errors.append(f"{exercise_id} was not graded: checks on fresh "
+                                         f"inputs need the reference solution ({error})")
+    spec = ResampleSpec(seed, solutions.resolve(), tuple(checks))
+    return [dataclasses.replace(task, resample=spec) for task in tasks
+            if task.exercise not in broken]
 
 
 def _plan(options: BatchOptions, entries: list[Entry], book: Gradebook,

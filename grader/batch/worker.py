@@ -32,6 +32,21 @@ class HiddenSpec:
 
 
 @dataclass(frozen=True)
+class ResampleSpec:
+    """Public value checks to run again on fresh inputs (``grader.replay``): the batch's seed,
+    the instructor's solutions that judge them, and the names of the checks to resample per
+    exercise (``calibrate``d once by the batch), as ``((exercise id, names), ...)``."""
+
+    seed: str
+    solutions: Path
+    checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def names(self, exercise_id: str) -> tuple[str, ...]:
+        """The checks of ``exercise_id`` to resample."""
+        return dict(self.checks).get(exercise_id, ())
+
+
+@dataclass(frozen=True)
 class Task:
     """Grade ``exercise`` of ``student`` from the staged ``folder``."""
 
@@ -42,6 +57,7 @@ class Task:
     timeout: float | None
     sandbox: Sandbox
     hidden: HiddenSpec | None = None
+    resample: ResampleSpec | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -77,27 +93,38 @@ def init_worker(started: Any = None) -> None:
 
 
 #: What a worker loads once and reuses for every task: the stored reference values, the live
-#: solutions, and each exercise prepared with its hidden checks.
+#: solutions, and each exercise prepared with its hidden and resampled checks.
 _cache: dict[object, object] = {}
 
 
+def _live(solutions: Path):
+    from grader.expected import LiveOracle
+
+    return _cache.setdefault(("live", solutions), LiveOracle(solutions))
+
+
 def _exercise_and_oracle(task: Task):
-    """The exercise to grade (with hidden checks when asked) and its reference values."""
-    from grader.expected import LiveOracle, StoredOracle
+    """The exercise to grade (with hidden checks when asked, its public value checks also run
+    on fresh inputs when asked) and its reference values."""
+    from grader.expected import StoredOracle
     from grader.registry import load
 
+    key = (task.exercise, task.hidden, task.resample)
+    if key in _cache:
+        return _cache[key]
     exercise = load(task.exercise)
-    stored = _cache.setdefault("stored", StoredOracle())
-    if task.hidden is None:
-        return exercise, stored
-    key = (task.exercise, task.hidden)
-    if key not in _cache:
+    oracle = _cache.setdefault("stored", StoredOracle())
+    if task.hidden is not None:
         from grader.hidden import prepare
 
-        live = _cache.setdefault(("live", task.hidden.solutions),
-                                 LiveOracle(task.hidden.solutions))
-        _cache[key] = prepare(exercise, task.hidden.solutions, task.hidden.seed,
-                              public=stored, live=live)
+        exercise, oracle = prepare(exercise, task.hidden.solutions, task.hidden.seed,
+                                   public=oracle, live=_live(task.hidden.solutions))
+    if task.resample is not None and task.resample.names(task.exercise):
+        from grader.replay import resampled
+
+        exercise = resampled(exercise, _live(task.resample.solutions), task.resample.seed,
+                             only=task.resample.names(task.exercise))
+    _cache[key] = exercise, oracle
     return _cache[key]
 
 
