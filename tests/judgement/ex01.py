@@ -95,6 +95,20 @@ BUGGY = [
                 s = 1 / (1 + np.exp(-x))
                 return s * (1 - s)
             """}, ("factor 2",), (SIG, "sigmoid gives 0 and 1 at -1000 and 1000, never NaN")),
+    Buggy("softmax normalising over axis 0 (columns)", M, {
+        "softmax": """
+            def softmax(x):
+                x = np.asarray(x, dtype=float)
+                e = np.exp(x - np.max(x, axis=0, keepdims=True))
+                return e / np.sum(e, axis=0, keepdims=True)
+            """}, ("softmax over the wrong axis",), (SOFTMAX, SUMS, STABLE, SHIFT)),
+    Buggy("tanh_grad as 1 - x**2 (the formula on tanh's output)", M, {
+        "tanh_grad": """
+            def tanh_grad(x):
+                return 1 - x ** 2
+            """}, ("tanh_grad on the output",),
+        ("tanh_grad matches the reference",
+         "tanh_grad agrees with a numerical derivative of tanh")),
 ]
 
 CORRECT = [
@@ -129,5 +143,28 @@ CORRECT = [
                     return y.T
                 x = x - np.max(x)
                 return np.exp(x) / np.sum(np.exp(x))
+            """}),
+    Correct("step_function with np.where", M, {
+        "step_function": """
+            def step_function(x):
+                return np.where(np.asarray(x) > 0, 1, 0)
+            """}),
+    Correct("leaky_relu with np.where", M, {
+        "leaky_relu": """
+            def leaky_relu(x, alpha=0.01):
+                x = np.asarray(x, dtype=float)
+                return np.where(x > 0, x, alpha * x)
+            """}),
+    Correct("the book's sigmoid, 1 / (1 + np.exp(-x)) (overflows to the right 0)", M, {
+        "sigmoid": """
+            def sigmoid(x):
+                return 1 / (1 + np.exp(-x))
+            """}),
+    Correct("relu_grad as the book's mask, 1 at 0 too (grad[x >= 0] = 1)", M, {
+        "relu_grad": """
+            def relu_grad(x):
+                grad = np.zeros_like(x)
+                grad[x >= 0] = 1
+                return grad
             """}),
 ]

@@ -9,6 +9,11 @@ BCE = "binary_cross_entropy matches the reference"
 CEE_HOT = "cross_entropy_error matches the reference (one-hot targets)"
 CEE_LABELS = "cross_entropy_error matches the reference (integer labels)"
 CEE_ZERO = "cross_entropy_error is finite at a probability of exactly 0"
+CEE_BOOK_HEAD = """
+            def cross_entropy_error(y, t):
+                if y.ndim == 1:
+                    t = t.reshape(1, t.size)
+                    y = y.reshape(1, y.size)"""
 
 BUGGY = [
     Buggy("cross_entropy_error(t, y): arguments swapped", M, {
@@ -47,8 +52,27 @@ BUGGY = [
         "binary_cross_entropy": """
             def binary_cross_entropy(y, t):
                 return -np.sum(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))
-            """}, ("binary cross-entropy not averaged",),
-        (BCE, "binary_cross_entropy is finite at probabilities of exactly 0 and 1")),
+            """}, ("binary cross-entropy not averaged",), (BCE,)),  # the guard's check: one value
+    Buggy("the book's batch cross-entropy without / batch_size", M, {
+        "cross_entropy_error": CEE_BOOK_HEAD + """
+                if t.size == y.size:
+                    t = t.argmax(axis=1)
+                batch_size = y.shape[0]
+                return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7))
+            """}, ("cross-entropy not averaged over the batch",),
+        (CEE_HOT, CEE_LABELS)),
+    Buggy("cross-entropy without the 1e-7 guard", M, {
+        "cross_entropy_error": CEE_BOOK_HEAD + """
+                if t.size == y.size:
+                    t = t.argmax(axis=1)
+                batch_size = y.shape[0]
+                return -np.sum(np.log(y[np.arange(batch_size), t])) / batch_size
+            """}, ("cross-entropy without the 1e-7 guard",), (CEE_ZERO,)),
+    Buggy("the book's one-hot batch cross-entropy, t * np.log(y + 1e-7)", M, {
+        "cross_entropy_error": CEE_BOOK_HEAD + """
+                batch_size = y.shape[0]
+                return -np.sum(t * np.log(y + 1e-7)) / batch_size
+            """}, ("cross-entropy only for one-hot labels",), (CEE_LABELS,)),
 ]
 
 CORRECT = [
@@ -69,5 +93,10 @@ CORRECT = [
             def binary_cross_entropy(y, t):
                 y = np.clip(y, 1e-7, 1 - 1e-7)
                 return -np.mean(t * np.log(y) + (1 - t) * np.log(1 - y))
+            """}),
+    Correct("mean_squared_error as one np.mean over every element", M, {
+        "mean_squared_error": """
+            def mean_squared_error(y, t):
+                return np.mean((np.asarray(y) - np.asarray(t)) ** 2)
             """}),
 ]

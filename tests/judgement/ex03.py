@@ -100,6 +100,33 @@ BUGGY = [
                     grad[idx] = (fxh - fx) / h
                     x[idx] = tmp""")},
         ("forward difference",), (GRAD_CUBIC,)),
+    Buggy("numerical_diff with h = 1e-50 (the book's rounding-error example)", M, {
+        "numerical_diff": """
+            def numerical_diff(f, x):
+                h = 1e-50
+                return (f(x + h) - f(x)) / h
+            """}, ("h too small",), (DIFF_BOOK, DIFF_CUBIC)),
+    Buggy("numerical_diff as a forward difference", M, {
+        "numerical_diff": """
+            def numerical_diff(f, x):
+                h = 1e-4
+                return (f(x + h) - f(x)) / h
+            """}, ("forward difference",), (DIFF_CUBIC,)),
+    Buggy("numerical_diff divided by h, not 2 * h", M, {
+        "numerical_diff": """
+            def numerical_diff(f, x):
+                h = 1e-4
+                return (f(x + h) - f(x - h)) / h
+            """}, ("divided by h",), (DIFF_BOOK, DIFF_CUBIC)),
+    Buggy("gradient_descent adding the gradient (x += lr * grad)", M, {
+        "gradient_descent": """
+            def gradient_descent(f, init_x, lr=0.01, step_num=100):
+                x = init_x.copy()
+                for i in range(step_num):
+                    grad = numerical_gradient(f, x)
+                    x += lr * grad
+                return x
+            """}, ("ascends",), (CONVERGES, ARGUMENTS)),
 ]
 
 CORRECT = [
