@@ -52,7 +52,8 @@ BUGGY = [
         "binary_cross_entropy": """
             def binary_cross_entropy(y, t):
                 return -np.sum(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))
-            """}, ("binary cross-entropy not averaged",), (BCE,)),  # the guard's check: one value
+            """}, ("binary cross-entropy not averaged",),
+        (BCE, "binary_cross_entropy is finite at probabilities of exactly 0 and 1")),
     Buggy("the book's batch cross-entropy without / batch_size", M, {
         "cross_entropy_error": CEE_BOOK_HEAD + """
                 if t.size == y.size:
@@ -60,7 +61,7 @@ BUGGY = [
                 batch_size = y.shape[0]
                 return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7))
             """}, ("cross-entropy not averaged over the batch",),
-        (CEE_HOT, CEE_LABELS)),
+        (CEE_HOT, CEE_LABELS, CEE_ZERO)),
     Buggy("cross-entropy without the 1e-7 guard", M, {
         "cross_entropy_error": CEE_BOOK_HEAD + """
                 if t.size == y.size:
