@@ -39,8 +39,10 @@ from grader.checks import (
     LearnerApi,
     Mistake,
     numerical_gradient,
+    probing,
     relative_error,
     scenario_check,
+    unexplained,
 )
 from grader.checks.compare import close_enough, float_array
 from grader.checks.kinds import FATAL_KINDS
@@ -259,21 +261,13 @@ def _unless_other_works(check: Check, other: Check, mistake: Mistake) -> Check:
     """``check``, whose failure names ``mistake`` when ``other`` passes: a failure not named
     yet, or named only by the general reading of an exception (this is more precise)."""
 
-    def run(ctx: Context) -> str:
-        try:
-            return check.run(ctx)
-        except CheckFailed as failure:
-            if failure.kind in FATAL_KINDS or (failure.diagnosis is not None
-                                               and failure.kind != "exception"):
-                raise
-            try:
-                other.run(ctx)
-            except CheckFailed:
-                raise failure from None
-            raise CheckFailed(f"{mistake.message}. {failure.plain}",
-                              diagnosis=mistake.name) from None
+    def probe(ctx: Context, failure: CheckFailed) -> tuple[Mistake, str] | None:
+        if not unexplained(failure):
+            return None
+        other.run(ctx)  # raises CheckFailed (nothing found) unless the other form works
+        return mistake, failure.plain
 
-    return replace(check, run=run)
+    return probing(check, probe)
 
 
 # --------------------------------------------------------------------------- earlier exercises
