@@ -21,6 +21,7 @@ from grader.checks.base import Exercise
 from grader.engine import ungraded_result, with_timeout
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox
+from grader.runner.session import kill_all_runs
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,11 @@ class Task:
         return self.student, self.exercise
 
 
-_busy = False  # a task is running in this worker
-
-
 def _terminate(*_: object) -> None:
-    """SIGTERM: unwind a running task (its Session kills the learner's child), then exit."""
-    if _busy:
-        raise SystemExit(143)
+    """SIGTERM: kill the learner's child of a running task and remove its scratch, then exit.
+    Done in the handler itself: an exception raised into the interrupted code could land
+    where Python swallows it (a fork hook, a finaliser) and leave the worker running."""
+    kill_all_runs()
     os._exit(143)
 
 
@@ -158,16 +157,9 @@ def missing_message(module: str) -> str:
 def grade_task(task: Task) -> str:
     """Grade one task; returns JSON: ``{"student", "exercise", "content_hash", "seconds",
     "result"}``, or ``{"student", "exercise", "grader_error"}`` when the grader itself failed."""
-    global _busy
-    _busy = True
     if _started is not None:
         _started.put((os.getpid(), task.key))
-    try:
-        return _grade(task)
-    except SystemExit:
-        os._exit(143)  # terminated mid-task: the Session has already killed the child
-    finally:
-        _busy = False
+    return _grade(task)
 
 
 def _grade(task: Task) -> str:

@@ -647,6 +647,7 @@ class _Resources:
         self.group: cgroups.RunGroup | None = None
         _remove_stale_once()
         self.folder = tempfile.mkdtemp(prefix=cgroups.PREFIX)
+        _running.add(self)
         # Locked under another name first, then renamed: a concurrent remove_stale_runs() never
         # sees an owner.lock that is not locked yet (a folder without one is young, so live).
         unlocked = os.path.join(self.folder, f"{_LOCK}.new")
@@ -671,7 +672,23 @@ class _Resources:
         except OSError:
             self.group = None  # the run still has its per-process limits
 
+    def kill_now(self) -> None:
+        """The part of release() a process about to exit on a signal needs: SIGKILL the run's
+        processes and remove its cgroup and folder. Takes no lock and joins no thread, so it
+        is safe from a signal handler whatever the main thread was doing."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.group is not None:
+            self.group.kill()
+        if self.proc is not None:
+            _kill_leftovers(self.proc.pid, self.token, self.uid)
+        if self.group is not None:
+            self.group.remove()
+        _remove_tree(self.folder)
+
     def release(self) -> None:
+        _running.discard(self)
         if self.proc is not None:
             # Kill the group before reaping the leader, so its id cannot have been reused.
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -733,18 +750,19 @@ class _Child:
                     with contextlib.suppress(OSError, AttributeError):
                         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
                 argv = [sys.executable, "-I", "-c", _BOOT, str(req_r), str(rep_w)]
-                res.proc = subprocess.Popen(
-                    sandbox.wrap(argv, res.scratch, [self.subdir], limits.scratch_bytes,
-                                 res.uid),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out_w,
-                    stderr=out_w,
-                    cwd=res.scratch,
-                    env=_child_env(res.scratch, token),
-                    pass_fds=(req_r, rep_w),
-                    start_new_session=True,
-                    preexec_fn=sandbox.preexec(res.uid, join, limits.processes),
-                )
+                with _signals_held():  # until res.proc names the child (see kill_all_runs)
+                    res.proc = subprocess.Popen(
+                        sandbox.wrap(argv, res.scratch, [self.subdir], limits.scratch_bytes,
+                                     res.uid),
+                        stdin=subprocess.DEVNULL,
+                        stdout=out_w,
+                        stderr=out_w,
+                        cwd=res.scratch,
+                        env=_child_env(res.scratch, token),
+                        pass_fds=(req_r, rep_w),
+                        start_new_session=True,
+                        preexec_fn=_unheld(sandbox.preexec(res.uid, join, limits.processes)),
+                    )
             finally:
                 for fd in (req_r, rep_w, out_w, *join):
                     os.close(fd)
@@ -874,6 +892,43 @@ _LOCK = "owner.lock"
 #: A folder without owner.lock (made by an older grader) is stale after this many seconds.
 _UNLOCKED_STALE = 3600
 _serial = 0  # runs started by this process
+
+#: The runs of this process whose resources are not released yet.
+_running: set[_Resources] = set()
+
+#: Signals that end a grader process (see kill_all_runs): held while a child is being started.
+_ENDING = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
+def kill_all_runs() -> None:
+    """SIGKILL every learner child this process started and remove their folders. For a
+    grader process that ends on a signal (a batch worker's SIGTERM): call it from the handler,
+    then ``os._exit``. Nothing is raised into the interrupted code, so no run can outlive the
+    process through an exception swallowed where it landed (a fork hook, a finaliser)."""
+    for res in list(_running):
+        with contextlib.suppress(Exception):
+            res.kill_now()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold the ending signals while a child is being forked: a handler that ran between the
+    fork and ``res.proc`` being set could not tell which process to kill."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _unheld(preexec: Any) -> Any:
+    """``preexec`` run after unblocking the ending signals in the forked child (the mask of
+    the parent's ``_signals_held`` would otherwise pass through exec to the learner's code)."""
+    def run() -> None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _ENDING)
+        preexec()
+
+    return run
 _stale_removed = False
 
 
