@@ -40,7 +40,23 @@ def _remember_file(ctx: click.Context, param: click.Parameter, value: Path | Non
     ctx.meta.setdefault(_FILES_KEY, {})[param.name] = value
 
 
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--lang``: the language of every message from here on (else the locale's)."""
+    from grader.i18n import set_language
+
+    if value:
+        set_language(value)
+
+
+def _lang_option(command):
+    return click.option("--lang", type=click.Choice(["en", "ko"], case_sensitive=False),
+                        default=None, expose_value=False, is_eager=True,
+                        callback=_set_language,
+                        help="language of the feedback: en or ko [default: from LANG]")(command)
+
+
 def _options(command):
+    command = _lang_option(command)
     command = click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
                            expose_value=False, callback=_remember_file,
                            help="append a Markdown summary to this file "
@@ -183,6 +199,7 @@ def _exercise_command(exercise_id: str) -> click.Command:
 
 @click.group(cls=ExerciseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grade")
+@_lang_option
 def cli() -> None:
     """Backprop Lab: grade your neural-network exercises.
 
@@ -266,6 +283,7 @@ def _exercise_list(text: str | None) -> list[str]:
               help="secret seed of the hidden checks (or $BACKPROP_LAB_SEED)")
 @click.option("--solutions", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="the instructor's solutions/ with hidden/ [default: beside the grader]")
+@_lang_option
 @click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "none"]),
               default="auto", show_default=True,
               help="how runs are kept apart: auto is bubblewrap, and refuses without it; "
@@ -309,8 +327,10 @@ def batch(submissions: Path, out: Path, exercises: str | None, jobs: int,
         sandbox = detect(isolation, for_class=True)  # "auto": bubblewrap, or this refusal
     except SandboxUnavailable as error:
         raise click.UsageError(str(error)) from None
+    from grader.i18n import current
+
     options = BatchOptions(submissions.resolve(), out.resolve(), chosen, jobs, sandbox, timeout,
-                           spec)
+                           spec, lang=current())
     try:
         summary = run_batch(options, ConsoleProgress())
     except GradebookError as error:

@@ -9,6 +9,7 @@ from pathlib import Path
 from grader.checks.base import BUDGET_KIND, Budget, Check, Context, Exercise, Oracle
 from grader.checks.failure import CheckFailed
 from grader.expected import StoredOracle, StoreError
+from grader.i18n import N_, _
 from grader.result import CheckResult, ExerciseResult, fault_of
 from grader.runner.limits import Limits
 from grader.runner.sandbox import NO_SANDBOX, Sandbox
@@ -42,15 +43,15 @@ def failed_result(
 
 #: What a check says when it did not run because of the result's ``error`` (shown once, above
 #: the checks): the learner's file does not import, cannot be read, or was not graded at all.
-NOT_RUN_IMPORT = "not run: the file does not import (see above)"
-NOT_RUN_UNREADABLE = "not run: the file cannot be read (see above)"
-NOT_RUN = "not run (see above)"
+NOT_RUN_IMPORT = N_("not run: the file does not import (see above)")
+NOT_RUN_UNREADABLE = N_("not run: the file cannot be read (see above)")
+NOT_RUN = N_("not run (see above)")
 
 
 def not_run(checks: list[Check], output: str = NOT_RUN) -> list[CheckResult]:
     """``checks`` failed with no points, each saying only ``output``: why is the result's
     ``error``, which the reports show once, above the checks."""
-    return [failed_result(c, output) for c in checks]
+    return [failed_result(c, _(output)) for c in checks]
 
 
 def ungraded_result(exercise: Exercise, message: str, include_hidden: bool = False
@@ -91,7 +92,8 @@ def _check_outcome(check: Check, ctx: Context) -> CheckResult:
     except StoreError:
         raise
     except Exception as error:  # a result the check did not foresee; never crash the run
-        return failed_result(check, f"could not check the result ({type(error).__name__}: {error})")
+        return failed_result(check, _("could not check the result ({error})").format(
+            error=f"{type(error).__name__}: {error}"))
     return CheckResult(
         name=check.name,
         score=float(check.points),
@@ -190,13 +192,15 @@ def _prerequisite_notes(
     for required in exercise.requires:
         prerequisite = load(required)
         if submission.search_dir is None:
-            notes.append(f"{exercise.id} uses your {prerequisite.id}; grade a folder to check it")
+            notes.append(_("{exercise} uses your {prerequisite}; grade a folder to check it")
+                         .format(exercise=exercise.id, prerequisite=prerequisite.id))
             continue
         try:
             found = locate(submission.search_dir, prerequisite.module)
         except SubmissionError:
-            notes.append(f"{exercise.id} needs your {prerequisite.id} "
-                         f"({prerequisite.module}.py), which is missing")
+            notes.append(_("{exercise} needs your {prerequisite} ({module}.py), which is "
+                           "missing").format(exercise=exercise.id, prerequisite=prerequisite.id,
+                                             module=prerequisite.module))
             continue
         result = _graded.get(_identity(prerequisite, found)) or grade_submission(
             prerequisite, found, oracle=oracle, sandbox=sandbox
@@ -211,9 +215,10 @@ def prerequisite_note(exercise_id: str, prerequisite: ExerciseResult) -> str | N
     """What to say when ``exercise_id`` builds on ``prerequisite`` and it falls short."""
     if prerequisite.full_marks:
         return None
-    return (f"{exercise_id} builds on your {prerequisite.exercise}, which scores "
-            f"{prerequisite.score:g}/{prerequisite.max_score:g}: fix it first "
-            f"(grade {prerequisite.exercise})")
+    return _("{exercise} builds on your {prerequisite}, which scores {score}/{max_score}: fix "
+             "it first (grade {prerequisite})").format(
+        exercise=exercise_id, prerequisite=prerequisite.exercise,
+        score=f"{prerequisite.score:g}", max_score=f"{prerequisite.max_score:g}")
 
 
 def grade_path(

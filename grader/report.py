@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from grader.formats import view
+from grader.i18n import _
 from grader.result import ExerciseResult
 from grader.text import for_rich
 
@@ -45,39 +46,41 @@ def render_text(result: ExerciseResult, console) -> None:
     def line(text: str) -> None:
         _line(console, text)
 
-    line(f"[bold]{result.exercise} {escape(result.title)}[/bold] "
-         f"[dim]graded {escape(result.graded_file)}[/dim]")
+    graded = _("graded {file}").format(file=escape(result.graded_file))
+    line(f"[bold]{result.exercise} {escape(view.exercise_title(result))}[/bold] "
+         f"[dim]{graded}[/dim]")
     if result.other_file:
-        line(f"[dim]({escape(result.other_file)} also exists and was not graded; "
-             "--path chooses)[/dim]")
+        other = _("({file} also exists and was not graded; --path chooses)").format(
+            file=escape(result.other_file))
+        line(f"[dim]{other}[/dim]")
     for note in result.notes:
         line(f"[yellow]{escape(note)}[/yellow]")
     if result.error:
         line(f"[red]{escape(result.error)}[/red]")
     if result.learner_output.strip():
         lines = result.learner_output.rstrip("\n").splitlines()
-        console.print(f"[dim]Your code printed {len(lines)} line(s)"
-                      + (f"; the first {OUTPUT_LINES_SHOWN}:" if len(lines) > OUTPUT_LINES_SHOWN
-                         else ":") + "[/dim]")
+        caption = (_("Your code printed {count} line(s); the first {shown}:")
+                   if len(lines) > OUTPUT_LINES_SHOWN else _("Your code printed {count} line(s):"))
+        console.print(f"[dim]{caption.format(count=len(lines), shown=OUTPUT_LINES_SHOWN)}[/dim]")
         for shown in lines[:OUTPUT_LINES_SHOWN]:
             line(f"[dim]  | {escape(shown[:200])}[/dim]")
     rows = []
-    label = f"{view.MISTAKE_LABEL} "
+    label = f"{_(view.MISTAKE_LABEL)} "
     for check, said in zip(result.checks, view.check_messages(result), strict=True):
         if check.hidden:
-            message = "hidden check"
+            message = _("hidden check")
         elif view.mistake(check) and said.startswith(label):
-            message = f"[yellow]{view.MISTAKE_LABEL}[/yellow] {escape(said[len(label):])}"
+            message = f"[yellow]{_(view.MISTAKE_LABEL)}[/yellow] {escape(said[len(label):])}"
         else:
             message = escape(said)
         mark = "[green]PASS[/green]" if check.passed else "[red]FAIL[/red]"
         points = f"{_points(check.score)}/{_points(check.max_score)}"
-        rows.append((mark, points, escape(check.name), message))
+        rows.append((mark, points, escape(view.check_title(check)), message))
     if console.is_terminal:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for title, justify in (("", "left"), ("points", "right"), ("check", "left"),
-                               ("result", "left")):
-            table.add_column(title, justify=justify, no_wrap=not title or title == "points")
+        for title, justify in (("", "left"), (_("points"), "right"), (_("check"), "left"),
+                               (_("result"), "left")):
+            table.add_column(title, justify=justify, no_wrap=justify == "right" or not title)
         for row in rows:
             table.add_row(*row)
         console.print(table)
@@ -85,8 +88,9 @@ def render_text(result: ExerciseResult, console) -> None:
         for mark, points, name, message in rows:
             console.print(f"{mark} {points:>7}  {name}: {message}")
     colour = "green" if result.full_marks else "red"
-    console.print(f"[bold {colour}]Total for {result.exercise}: "
-                  f"{_points(result.score)}/{_points(result.max_score)}[/bold {colour}]")
+    total = _("Total for {exercise}: {score}/{max_score}").format(
+        exercise=result.exercise, score=_points(result.score), max_score=_points(result.max_score))
+    console.print(f"[bold {colour}]{total}[/bold {colour}]")
 
 
 def _line(console, text: str) -> None:
@@ -107,11 +111,13 @@ def render_summary(results: Sequence[ExerciseResult], console) -> None:
         max_total += result.max_score
         colour = "green" if result.full_marks else "red"
         note = f" [dim]({for_rich(result.error)})[/dim]" if result.error else ""
-        _line(console, f"[{colour}]{result.exercise}[/{colour}] {for_rich(result.title)}: "
+        _line(console, f"[{colour}]{result.exercise}[/{colour}] "
+                       f"{for_rich(view.exercise_title(result))}: "
                        f"{_points(result.score)}/{_points(result.max_score)}{note}")
     colour = "green" if total >= max_total else "red"
-    console.print(f"[bold {colour}]Total: {_points(total)}/{_points(max_total)}"
-                  f"[/bold {colour}]")
+    line = _("Total: {score}/{max_score}").format(score=_points(total),
+                                                  max_score=_points(max_total))
+    console.print(f"[bold {colour}]{line}[/bold {colour}]")
 
 
 def to_json(results: Sequence[ExerciseResult], single: bool) -> str:

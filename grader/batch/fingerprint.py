@@ -8,7 +8,7 @@ from pathlib import Path
 import grader
 
 _GRADER_DIR = Path(grader.__file__).resolve().parent
-_SOURCE_SUFFIXES = (".py", ".npz", ".json")
+_SOURCE_SUFFIXES = (".py", ".npz", ".json", ".mo")
 #: Parts of the grader that only present results already graded, or serve other commands:
 #: editing them leaves every stored result valid, so they stay out of the grader hash (a test
 #: checks that grading never imports them).
@@ -47,17 +47,21 @@ def submission_hash(folder: Path) -> str:
 
 
 def grader_hash(timeout: float | None, hidden_seed: str | None = None,
-                solutions: Path | None = None, resample_seed: str | None = None) -> str:
+                solutions: Path | None = None, resample_seed: str | None = None,
+                lang: str = "en") -> str:
     """A hash of the grader's version, its checks, runner and stored values (everything but
     :data:`PRESENTATION`), and the run's options.
 
     With hidden checks, or with public checks resampled (``resample_seed``), their seed and the
     instructor's ``solutions`` (hidden checks and reference code) count too; a seed enters only
-    through a hash.
+    through a hash. A language other than English (``lang``) counts too, and its catalogue is
+    part of the grader's files.
     """
     digest = hashlib.sha256()
     digest.update(f"version={grader.__version__};timeout={timeout!r}\0".encode())
     _feed_tree(digest, _GRADER_DIR, _SOURCE_SUFFIXES, PRESENTATION)
+    if lang != "en":
+        digest.update(f"lang={lang}\0".encode())
     if hidden_seed is not None:
         digest.update(b"hidden\0" + hashlib.sha256(hidden_seed.encode()).digest())
     if resample_seed is not None:

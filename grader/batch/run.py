@@ -62,6 +62,9 @@ class BatchOptions:
     #: the ``solutions/`` beside the grader (the instructor's repository; students have none).
     resample: bool = True
     solutions: Path | None = None
+    #: The language of the feedback (``grader.i18n``): part of the grader hash, since the
+    #: gradebook keeps each result's messages as they were worded.
+    lang: str = "en"
 
 
 @dataclass
@@ -139,7 +142,8 @@ def run_batch(options: BatchOptions, progress: Progress | None = None) -> BatchS
             seed = book.resample_seed() if solutions is not None else None
             hidden = options.hidden
             version = grader_hash(options.timeout, hidden.seed if hidden else None,
-                                  hidden.solutions if hidden else solutions, seed)
+                                  hidden.solutions if hidden else solutions, seed,
+                                  lang=options.lang)
             current = {entry.student: (submission_hash(entry.folder), version)
                        for entry in entries if entry.folder is not None}
             tasks, summary.reused = _plan(options, entries, book, current)
@@ -214,7 +218,8 @@ def _plan(options: BatchOptions, entries: list[Entry], book: Gradebook,
                 reused += 1
                 continue
             tasks.append(Task(entry.student, exercise, entry.folder, current[entry.student][0],
-                              options.timeout, options.sandbox, options.hidden))
+                              options.timeout, options.sandbox, options.hidden,
+                              lang=options.lang))
     return tasks, reused
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from grader.checks.base import Exercise
 from grader.engine import ungraded_result, with_timeout
+from grader.i18n import use
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox
 from grader.runner.session import kill_all_runs
@@ -59,6 +60,7 @@ class Task:
     sandbox: Sandbox
     hidden: HiddenSpec | None = None
     resample: ResampleSpec | None = None
+    lang: str = "en"  # the language of the result's messages (grader.i18n)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -159,7 +161,8 @@ def grade_task(task: Task) -> str:
     "result"}``, or ``{"student", "exercise", "grader_error"}`` when the grader itself failed."""
     if _started is not None:
         _started.put((os.getpid(), task.key))
-    return _grade(task)
+    with use(task.lang):
+        return _grade(task)
 
 
 def _grade(task: Task) -> str:

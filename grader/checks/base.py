@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from grader.checks.compare import same_value, tree_size
 from grader.checks.explain import explain_exception
 from grader.checks.failure import CheckFailed
+from grader.i18n import _
+from grader.runner.session import not_implemented
 
 #: Bytes of replies after which the next call into the learner's code first collects garbage
 #: (the solutions' largest reply is 9.4 MB: honest code triggers it a few times at most).
@@ -86,10 +88,10 @@ class Oracle(Protocol):
 def describe_learner_error(error: LearnerError, what: str) -> str:
     """A one-line message for a learner fault met while running ``what``."""
     if error.kind == "not_implemented":
-        return error.message if "(needed by " in error.message else f"{what} is not implemented yet"
+        return error.message if error.cause == "needed_by" else not_implemented(what)
     if error.kind in ("import", "timeout", "crashed", "stale"):
         return error.message
-    return f"{what}: {error.message}"
+    return _("{what}: {message}").format(what=what, message=error.message)
 
 
 def learner_failure(error: LearnerError, what: str, args: Sequence[Any] = ()) -> CheckFailed:
@@ -98,7 +100,7 @@ def learner_failure(error: LearnerError, what: str, args: Sequence[Any] = ()) ->
     message = describe_learner_error(error, what)
     if error.kind == "not_implemented":
         return CheckFailed(message, diagnosis="not implemented", kind=error.kind)
-    if error.kind == "not_found" and "rename it to" in message:
+    if error.kind == "not_found" and error.cause == "misspelt":
         return CheckFailed(message, diagnosis="misspelt name", kind=error.kind)
     if error.kind == "exception":
         explained = explain_exception(error.exception, error.text, args, error.line)
@@ -114,7 +116,8 @@ BUDGET_KIND = "budget"
 
 def budget_message(seconds: float) -> str:
     """What a check that the exercise's time budget cut short says."""
-    return f"time budget for this exercise used up ({seconds:g} s)"
+    return _("time budget for this exercise used up ({seconds} s)").format(
+        seconds=f"{seconds:g}")
 
 
 class Budget:
@@ -244,8 +247,9 @@ class Context:
                         break
                     self._modified.add(label)
                     raise CheckFailed(
-                        f"{label} modified its input (argument {index + 1}) in place; "
-                        "compute on a new array (for example y = x - c, not x -= c)",
+                        _("{what} modified its input (argument {number}) in place; compute "
+                          "on a new array (for example y = x - c, not x -= c)").format(
+                            what=label, number=index + 1),
                         diagnosis="modifies its input",
                     )
         if with_args:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.failure import CheckFailed
+from grader.i18n import _
 
 #: The most elements one comparison converts. Stored reference values are at most 39,200 (ex06's
 #: W1); a check may also compare two of the learner's results, whose size the learner decides.
@@ -70,10 +71,10 @@ def _index(idx: tuple[int, ...]) -> str:
 
 def _describe_type(value: Any) -> str:
     if value is None:
-        return "None (a missing return?)"
+        return _("None (a missing return?)")
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"a {type(value).__name__}"
+        return _("an array of shape {shape}").format(shape=value.shape)
+    return _("a {type}").format(type=type(value).__name__)
 
 
 def value_shape(value: Any) -> tuple[int, ...] | None:
@@ -140,23 +141,27 @@ def float_array(
         raise TypeError("float_array needs the expected shape or a max_size")
     found = value_shape(got)
     if found is None or (not lists and not _is_numeric(got)):
-        raise CheckFailed(f"{what}: expected a number or array, got {_describe_type(got)}")
+        raise CheckFailed(_("{what}: expected a number or array, got {got}").format(
+            what=what, got=_describe_type(got)))
     if shape is not None:
         shape = tuple(shape)
         if found != shape and not (shape == () and _size(found) == 1):
-            raise CheckFailed(f"{what}: got shape {found}, expected shape {shape}")
+            raise CheckFailed(_("{what}: got shape {found}, expected shape {shape}").format(
+                what=what, found=found, shape=shape))
     elif _size(found) > max_size:
-        raise CheckFailed(f"{what}: got {_size(found)} values (shape {found}), expected at most "
-                          f"{max_size}")
+        raise CheckFailed(_("{what}: got {size} values (shape {found}), expected at most "
+                            "{max_size}").format(what=what, size=_size(found), found=found,
+                                                 max_size=max_size))
     try:
         array = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
-        raise CheckFailed(f"{what}: expected numbers, got {_describe_type(got)} that is not an "
-                          "array of numbers") from None
+        raise CheckFailed(_("{what}: expected numbers, got {got} that is not an array of "
+                            "numbers").format(what=what, got=_describe_type(got))) from None
     if shape is not None and array.shape != shape:
         if shape == () and array.size == 1:
             return array.reshape(())
-        raise CheckFailed(f"{what}: got shape {array.shape}, expected shape {shape}")
+        raise CheckFailed(_("{what}: got shape {found}, expected shape {shape}").format(
+            what=what, found=array.shape, shape=shape))
     return array
 
 
@@ -171,26 +176,33 @@ def assert_close(
     """
     if isinstance(expected, dict):
         if not isinstance(got, dict):
-            raise CheckFailed(f"{what}: expected a dict, got {_describe_type(got)}")
+            raise CheckFailed(_("{what}: expected a dict, got {got}").format(
+                what=what, got=_describe_type(got)))
         missing = [k for k in expected if k not in got]
         if missing:
-            raise CheckFailed(f"{what}: missing key(s) {', '.join(map(repr, missing))}")
+            raise CheckFailed(_("{what}: missing key(s) {keys}").format(
+                what=what, keys=", ".join(map(repr, missing))))
         for key in expected:
             assert_close(got[key], expected[key], what=f"{what}[{key!r}]", rtol=rtol, atol=atol)
         return
     if isinstance(expected, list | tuple):
         if not isinstance(got, list | tuple) or len(got) != len(expected):
-            raise CheckFailed(
-                f"{what}: expected {len(expected)} values, got {_describe_type(got)}"
-                + (f" of {len(got)}" if isinstance(got, list | tuple) else "")
-            )
+            if isinstance(got, list | tuple):
+                message = _("{what}: expected {count} values, got {got} of {size}")
+            else:
+                message = _("{what}: expected {count} values, got {got}")
+            raise CheckFailed(message.format(what=what, count=len(expected),
+                                             got=_describe_type(got),
+                                             size=len(got) if isinstance(got, list | tuple)
+                                             else 0))
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             assert_close(g, e, what=f"{what}[{i}]", rtol=rtol, atol=atol)
         return
     found = value_shape(expected)  # the learner's, when a check compares two of its results
     if found is not None and _size(found) > MAX_COMPARED_SIZE:
-        raise CheckFailed(f"{what}: got {_size(found)} values (shape {found}), more than a "
-                          f"check compares (at most {MAX_COMPARED_SIZE})")
+        raise CheckFailed(_("{what}: got {size} values (shape {found}), more than a check "
+                            "compares (at most {limit})").format(
+            what=what, size=_size(found), found=found, limit=MAX_COMPARED_SIZE))
     e = np.asarray(expected, dtype=np.float64)
     g = float_array(got, what=what, shape=e.shape)
     both_nan = np.isnan(g) & np.isnan(e)
@@ -206,13 +218,16 @@ def assert_close(
     flat = int(np.argmax(score))
     idx = np.unravel_index(flat, g.shape) if g.ndim else ()
     gv, ev = float(g[idx]), float(e[idx])
-    where = f" at index {_index(tuple(int(i) for i in idx))}" if g.ndim else ""
-    count = f" ({int(bad.sum())} of {g.size} elements differ)" if g.size > 1 else ""
+    index = _index(tuple(int(i) for i in idx))
+    values = {"what": what, "index": index, "expected": _fmt(ev), "got": _fmt(gv),
+              "error": f"{float(error[idx]):.3g}"}
     if np.isnan(gv) and not np.isnan(ev):
-        head = f"{what}: got NaN{where}, expected {_fmt(ev)}"
+        head = (_("{what}: got NaN at index {index}, expected {expected}") if g.ndim
+                else _("{what}: got NaN, expected {expected}"))
     else:
-        head = (
-            f"{what}: largest error {float(error[idx]):.3g}{where}: "
-            f"expected {_fmt(ev)}, got {_fmt(gv)}"
-        )
-    raise CheckFailed(head + count)
+        head = (_("{what}: largest error {error} at index {index}: expected {expected}, "
+                  "got {got}") if g.ndim
+                else _("{what}: largest error {error}: expected {expected}, got {got}"))
+    count = (_(" ({count} of {size} elements differ)").format(count=int(bad.sum()), size=g.size)
+             if g.size > 1 else "")
+    raise CheckFailed(head.format(**values) + count)

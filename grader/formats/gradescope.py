@@ -22,7 +22,7 @@ _EXTRA = ("diagnosis", "kind", "seconds")
 
 def _test(exercise: str, check: CheckResult, message: str) -> dict:
     test = check.to_json()
-    test["name"] = f"{exercise}: {check.name}"
+    test["name"] = f"{exercise}: {view.check_title(check)}"
     test["output"] = view.clean(message)
     extra = {key: test.pop(key) for key in _EXTRA if key in test}
     if extra:

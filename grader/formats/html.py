@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from html import escape
 
 from grader.formats import view
+from grader.i18n import _, current
 from grader.result import ExerciseResult
 
 _STYLE = """
@@ -30,19 +31,21 @@ def _text(text: str, limit: int = view.MESSAGE_CHARS) -> str:
 
 
 def _exercise_section(result: ExerciseResult) -> list[str]:
-    parts = [f"<section><h2>{_text(result.exercise)} {_text(result.title)}: "
+    parts = [f"<section><h2>{_text(result.exercise)} {_text(view.exercise_title(result))}: "
              f"{view.points(result.score)}/{view.points(result.max_score)}</h2>"]
     if result.graded_file:
-        parts.append(f"<p>Graded <code>{_text(result.graded_file)}</code>.</p>")
+        graded = _("Graded {file}.").format(file=f"<code>{_text(result.graded_file)}</code>")
+        parts.append(f"<p>{graded}</p>")
     parts += [f'<p class="note">{_text(note)}</p>' for note in result.notes]
     if result.error:
-        parts.append(f'<p class="error">Error: {_text(result.error)}</p>')
+        parts.append(f'<p class="error">{escape(_("Error:"))} {_text(result.error)}</p>')
     failed = view.failed_messages(result)
     if failed:
-        parts.append("<p>Failed checks:</p><ul>")
+        parts.append(f"<p>{escape(_('Failed checks:'))}</p><ul>")
         for check, message in failed:
-            parts.append(f"<li><strong>{_text(check.name)}</strong> ({view.points(check.score)}/"
-                         f"{view.points(check.max_score)}): {_text(message)}</li>")
+            parts.append(f"<li><strong>{_text(view.check_title(check))}</strong> "
+                         f"({view.points(check.score)}/{view.points(check.max_score)}): "
+                         f"{_text(message)}</li>")
         parts.append("</ul>")
     output = view.learner_output(result)
     if output:
@@ -55,18 +58,20 @@ def html(results: Sequence[ExerciseResult], student: str | None = None) -> str:
     results = view.learner_view(results)
     title = escape(view.title(student))
     verdict = "passed" if view.totals(results).passed else "failed"
-    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+    parts = ["<!DOCTYPE html>", f'<html lang="{current()}">', "<head>",
+             '<meta charset="utf-8">',
              f"<title>{title}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
              f"<h1>{title}</h1>",
              f'<p class="{verdict}"><strong>{escape(view.headline(results))}</strong></p>',
-             "<table><thead><tr><th>exercise</th><th>title</th><th>score</th><th>max</th>"
-             "<th>status</th></tr></thead><tbody>"]
+             "<table><thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in view.columns())
+             + "</tr></thead><tbody>"]
     for result in results:
         state = view.status(result)
-        parts.append(f"<tr><td>{_text(result.exercise)}</td><td>{_text(result.title)}</td>"
+        parts.append(f"<tr><td>{_text(result.exercise)}</td>"
+                     f"<td>{_text(view.exercise_title(result))}</td>"
                      f'<td class="num">{view.points(result.score)}</td>'
                      f'<td class="num">{view.points(result.max_score)}</td>'
-                     f'<td class="{state}">{state}</td></tr>')
+                     f'<td class="{state}">{escape(view.status_word(result))}</td></tr>')
     parts.append("</tbody></table>")
     for result in results:
         if view.needs_details(result):

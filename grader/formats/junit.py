@@ -31,7 +31,8 @@ def _time(seconds: float | None) -> dict[str, str]:
 
 
 def _testcase(suite: ET.Element, exercise: str, check: CheckResult, message: str) -> None:
-    case = ET.SubElement(suite, "testcase", classname=exercise, name=view.clean(check.name),
+    case = ET.SubElement(suite, "testcase", classname=exercise,
+                         name=view.clean(view.check_title(check)),
                          **_time(check.seconds))
     _properties(case, [("score", view.points(check.score)),
                        ("max_score", view.points(check.max_score))])

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from grader.formats import view
+from grader.i18n import _
 from grader.result import CheckResult, ExerciseResult
 
 # Characters that start Markdown (GitHub flavour) syntax anywhere in a line; "_" only at a word
@@ -31,22 +32,22 @@ def fenced(text: str) -> str:
 
 
 def _failed_check(check: CheckResult, message: str) -> str:
-    return (f"- **{inline(check.name)}** ({view.points(check.score)}/"
+    return (f"- **{inline(view.check_title(check))}** ({view.points(check.score)}/"
             f"{view.points(check.max_score)}): {inline(message)}")
 
 
 def _exercise_section(result: ExerciseResult) -> str:
     """The exercise's heading, then its notes, error, failed checks and printed output."""
-    blocks = [f"## {inline(result.exercise)} {inline(result.title)}: "
+    blocks = [f"## {inline(result.exercise)} {inline(view.exercise_title(result))}: "
               f"{view.points(result.score)}/{view.points(result.max_score)}"]
     if result.graded_file:
-        blocks.append(f"Graded {inline(result.graded_file)}.")
+        blocks.append(_("Graded {file}.").format(file=inline(result.graded_file)))
     blocks += [f"> {inline(note)}" for note in result.notes]
     if result.error:
-        blocks.append(f"**Error:** {inline(result.error)}")
+        blocks.append(f"**{_('Error:')}** {inline(result.error)}")
     failed = view.failed_messages(result)
     if failed:
-        blocks += ["Failed checks:", "\n".join(_failed_check(*pair) for pair in failed)]
+        blocks += [_("Failed checks:"), "\n".join(_failed_check(*pair) for pair in failed)]
     output = view.learner_output(result)
     if output:
         blocks += [inline(output.caption), fenced(output.text)]
@@ -57,10 +58,10 @@ def markdown(results: Sequence[ExerciseResult], student: str | None = None) -> s
     """The summary: a headline, a table of exercises, then what went wrong in each that failed."""
     results = view.learner_view(results)
     lines = [f"# {inline(view.title(student))}", "", f"**{inline(view.headline(results))}**", "",
-             "| exercise | title | score | max | status |", "| --- | --- | ---: | ---: | --- |"]
+             "| " + " | ".join(view.columns()) + " |", "| --- | --- | ---: | ---: | --- |"]
     for result in results:
-        lines.append(f"| {inline(result.exercise)} | {inline(result.title)} | "
+        lines.append(f"| {inline(result.exercise)} | {inline(view.exercise_title(result))} | "
                      f"{view.points(result.score)} | {view.points(result.max_score)} | "
-                     f"{view.status(result)} |")
+                     f"{view.status_word(result)} |")
     sections = [_exercise_section(r) for r in results if view.needs_details(r)]
     return "\n\n".join(["\n".join(lines), *sections]) + "\n"

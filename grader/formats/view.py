@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from os.path import commonprefix
 
+from grader.i18n import N_, _
 from grader.result import CheckResult, ExerciseResult
 
 #: Lines of the learner's printed output shown, and characters per line.
@@ -20,9 +21,9 @@ OUTPUT_LINE_CHARS = 200
 #: Characters of one check's message shown (a learner's exception message can be huge).
 MESSAGE_CHARS = 1000
 #: What starts the message of a check that names a known mistake, in every report.
-MISTAKE_LABEL = "Likely mistake:"
+MISTAKE_LABEL = N_("Likely mistake:")
 #: What a later check naming the same mistake says instead of its explanation.
-SAME_MISTAKE = "same mistake as above: {name}"
+SAME_MISTAKE = N_("same mistake as above: {name}")
 #: Characters two messages must share, in whole sentences, to count as one explanation.
 SHARED_CHARS = 30
 
@@ -62,7 +63,9 @@ def totals(results: Sequence[ExerciseResult]) -> Totals:
 
 def title(student: str | None) -> str:
     """The report's title: ``"Feedback for alice"``, or a generic one without a student."""
-    return f"Feedback for {clean(student)}" if student else "Backprop Lab grading report"
+    if student:
+        return _("Feedback for {student}").format(student=clean(student))
+    return _("Backprop Lab grading report")
 
 
 def points(x: float) -> str:
@@ -72,15 +75,18 @@ def points(x: float) -> str:
 
 def status(result: ExerciseResult) -> str:
     """``"passed"`` at full marks, else ``"failed"``."""
-    return "passed" if result.full_marks else "failed"
+    return "passed" if result.full_marks else "failed"  # a CSS class and a JUnit word
 
 
 def headline(results: Sequence[ExerciseResult]) -> str:
     """One line: the total points, passed or failed, and how many exercises have full marks."""
     total = totals(results)
-    verdict = "passed" if total.passed else "failed"
-    return (f"{points(total.score)}/{points(total.max_score)} points, {verdict}: "
-            f"{total.full_marks} of {total.exercises} exercise(s) with full marks")
+    text = (_("{score}/{max_score} points, passed: {full} of {count} exercise(s) with full "
+              "marks") if total.passed else
+            _("{score}/{max_score} points, failed: {full} of {count} exercise(s) with full "
+              "marks"))
+    return text.format(score=points(total.score), max_score=points(total.max_score),
+                       full=total.full_marks, count=total.exercises)
 
 
 def failed_checks(result: ExerciseResult) -> list[CheckResult]:
@@ -125,11 +131,11 @@ def check_messages(result: ExerciseResult) -> list[str]:
         first = explained.get(name)
         rest = None if first is None or check.hidden else _unshared(first, check.output)
         if rest is None:
-            messages.append(f"{MISTAKE_LABEL} {check.output}")
+            messages.append(f"{_(MISTAKE_LABEL)} {check.output}")
             if not check.hidden:
                 explained.setdefault(name, check.output)
         else:
-            messages.append(SAME_MISTAKE.format(name=name) + (f". {rest}" if rest else ""))
+            messages.append(_(SAME_MISTAKE).format(name=_(name)) + (f". {rest}" if rest else ""))
     return messages
 
 
@@ -163,7 +169,8 @@ def clip(text: str, limit: int = MESSAGE_CHARS) -> str:
     text = clean(text)
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return _("{text}... ({count} more characters)").format(text=text[:limit],
+                                                           count=len(text) - limit)
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,27 @@ def learner_output(result: ExerciseResult) -> Output | None:
     lines = clean(result.learner_output).rstrip("\n").splitlines()
     shown = [line if len(line) <= OUTPUT_LINE_CHARS else line[:OUTPUT_LINE_CHARS] + "..."
              for line in lines[:OUTPUT_LINES]]
-    caption = f"Your code printed {len(lines)} line(s)"
-    caption += f"; the first {OUTPUT_LINES}:" if len(lines) > OUTPUT_LINES else ":"
+    caption = (_("Your code printed {count} line(s); the first {shown}:")
+               if len(lines) > OUTPUT_LINES else _("Your code printed {count} line(s):"))
+    caption = caption.format(count=len(lines), shown=OUTPUT_LINES)
     return Output("\n".join(shown), caption)
+
+
+def check_title(check: CheckResult) -> str:
+    """A check's name as shown: translated (the stored name is the gradebook's English key)."""
+    return _(check.name)
+
+
+def exercise_title(result: ExerciseResult) -> str:
+    """An exercise's title as shown, translated."""
+    return _(result.title)
+
+
+def columns() -> tuple[str, str, str, str, str]:
+    """The headings of the exercises' table: exercise, title, score, max, status."""
+    return _("exercise"), _("title"), _("score"), _("max"), _("status")
+
+
+def status_word(result: ExerciseResult) -> str:
+    """``status`` as shown to a reader."""
+    return _("passed") if result.full_marks else _("failed")

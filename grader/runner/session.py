@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.i18n import N_, _
 from grader.runner import cgroups
 from grader.runner.limits import Limits
 from grader.runner.protocol import (
@@ -61,8 +62,20 @@ _OUTPUT_CHUNK = 1 << 20
 _TEXT_CHARS = 200  # exception messages are clipped to this many characters
 _FRAMES_SHOWN = 10  # learner frames in LearnerError.detail
 _KINDS_WITH_TRACEBACK = frozenset({"exception", "not_implemented", "memory", "exit"})
-_STALE = "this {}object is gone: your code was restarted after a timeout or crash"
-_NOT_SENDABLE = "; the grader can only use numbers, strings, numpy arrays, lists, tuples and dicts"
+_STALE = N_("this {type}object is gone: your code was restarted after a timeout or crash")
+_NOT_SENDABLE = N_("; the grader can only use numbers, strings, numpy arrays, lists, tuples "
+                   "and dicts")
+_IMPORT_FAILED = N_("could not import your code: {reason}")
+
+
+def import_failed(reason: str) -> str:
+    """The message of a submission that does not import, for ``reason``."""
+    return _(_IMPORT_FAILED).format(reason=reason)
+
+
+def import_reason(message: str) -> str:
+    """``import_failed``'s ``reason`` back from its message."""
+    return message.removeprefix(import_failed(""))
 
 
 @dataclass(frozen=True)
@@ -154,7 +167,7 @@ class Session:
             self._files = {f.filename: f for f in collect_sources(self.submission)}
         except SubmissionError as e:
             self.import_error = LearnerError(
-                "import", f"could not import your code: {e}", cause="unreadable"
+                "import", import_failed(str(e)), cause="unreadable"
             )
             return
         self._spawn()
@@ -229,7 +242,8 @@ class Session:
             return Reply(error=self._timed_out[what])
         stale = next((h for h in _handles((target, values)) if not self._is_current(h)), None)
         if stale is not None:
-            return Reply(error=LearnerError("stale", _STALE.format(f"{stale.type_name} ")))
+            return Reply(error=LearnerError(
+                "stale", _(_STALE).format(type=f"{stale.type_name} ")))
         encode = Encoder()
         try:
             request.update({name: encode(value) for name, value in values.items()})
@@ -246,16 +260,17 @@ class Session:
             return self._reply(header, arrays, what)
         except DeadlineExceeded:
             error = LearnerError(
-                "timeout", f"timed out after {self._seconds(False)} (an endless loop?)"
+                "timeout", _("timed out after {seconds} (an endless loop?)").format(
+                    seconds=self._seconds(False))
             )
             self._timed_out[what] = error
         except ChannelClosed:
             error = self._crash(child.wait_exit(_EXIT_GRACE), what)
         except TooLarge as e:  # refused before it was read: the channel is out of step
-            error = LearnerError("unserializable", f"{what} returned too much data: {e.what}")
+            error = LearnerError("unserializable", _too_much(what, e.what))
         except (ProtocolError, _Internal):
             error = LearnerError(
-                "crashed", "your code wrote to the grader's channel or corrupted it"
+                "crashed", _("your code wrote to the grader's channel or corrupted it")
             )
         except BaseException:
             self._discard_child()
@@ -289,18 +304,18 @@ class Session:
         ready = False
         try:
             child.channel.send(request, [], deadline)
-            header, _ = self._receive(child, 0, deadline)
+            header, _arrays = self._receive(child, 0, deadline)
             if header.get("stage") != "ready":
                 raise ProtocolError("expected the ready message")
             ready = True
-            header, _ = self._receive(child, 0, deadline)
+            header, _arrays = self._receive(child, 0, deadline)
             error = self._import_result(header)
         except DeadlineExceeded:
             seconds = self._seconds(True)
             error = LearnerError(
                 "import",
-                f"could not import your code: timed out after {seconds} during import "
-                "(an endless loop at top level?)",
+                import_failed(_("timed out after {seconds} during import (an endless loop "
+                                "at top level?)").format(seconds=seconds)),
                 cause="timeout",
             )
         except (ChannelClosed, _Internal) as e:
@@ -315,12 +330,11 @@ class Session:
             error = self._crash(code, None)
         except TooLarge as e:
             error = LearnerError(
-                "import", f"could not import your code: its module is too large to list "
-                f"({e.what})", cause="unreadable",
+                "import", import_failed(_too_large_module(e.what)), cause="unreadable",
             )
         except ProtocolError:
             error = LearnerError(
-                "import", "could not import your code: it wrote to the grader's channel",
+                "import", import_failed(_("it wrote to the grader's channel")),
                 cause="crashed",
             )
         except BaseException:
@@ -341,8 +355,8 @@ class Session:
         for source in self._files.values():
             hint = newer_python(source.data.decode("utf-8", "replace"), error.message)
             if hint is not None:
-                return replace(error, message=f"could not import your code: {hint} "
-                               f"({error.message.removeprefix('could not import your code: ')})")
+                return replace(error, message=import_failed(
+                    f"{hint} ({import_reason(error.message)})"))
         return error
 
     def _cells(self) -> list[list[int]]:
@@ -394,10 +408,10 @@ class Session:
             raise ProtocolError("malformed reply")
         kind = err.get("kind")
         if kind == "stale":
-            return LearnerError("stale", _STALE.format(""))
+            return LearnerError("stale", _(_STALE).format(type=""))
         if kind == "syntax" and what is None:  # a notebook cell that does not compile
             text = _text(err.get("msg"), 500)
-            return LearnerError("import", f"could not import your code: {text}",
+            return LearnerError("import", import_failed(text),
                                 cause="unreadable")
         if kind == "not_found":
             name, owner = _text(err.get("name")), err.get("owner")
@@ -409,24 +423,29 @@ class Session:
             near = did_you_mean(name, [n for n in offered[:200] if type(n) is str])
             hint = ""
             if near:
-                hint = f"; your code defines {_text(near, 60)}: rename it to {name}"
+                hint = _("; your code defines {near}: rename it to {name}").format(
+                    near=_text(near, 60), name=name)
+            cause = "misspelt" if near else ""
             if owner is None:
-                return LearnerError("not_found", f"{name} is not defined in your code{hint}")
-            return LearnerError("not_found",
-                                f"{_text(owner)} object has no attribute {name!r}{hint}")
+                return LearnerError("not_found", _("{name} is not defined in your code").format(
+                    name=name) + hint, cause=cause)
+            return LearnerError("not_found", _("{owner} object has no attribute {name}").format(
+                owner=_text(owner), name=repr(name)) + hint, cause=cause)
         if kind == "unserializable":
             arg, desc = err.get("arg"), _text(err.get("desc"))
             if err.get("big") is True:
                 if what is None:  # the import's reply: the module's names
-                    return LearnerError("import", "could not import your code: its module is "
-                                        f"too large to list ({desc})", cause="unreadable")
-                return LearnerError("unserializable", f"{what} returned too much data: {desc}")
+                    return LearnerError("import", import_failed(_too_large_module(desc)),
+                                        cause="unreadable")
+                return LearnerError("unserializable", _too_much(what, desc))
             if type(arg) is int:
                 return LearnerError(
                     "unserializable",
-                    f"{what} changed argument {arg + 1} into {desc}{_NOT_SENDABLE}",
+                    _("{what} changed argument {number} into {desc}").format(
+                        what=what, number=arg + 1, desc=desc) + _(_NOT_SENDABLE),
                 )
-            return LearnerError("unserializable", f"{what} returned {desc}{_NOT_SENDABLE}")
+            return LearnerError("unserializable", _("{what} returned {desc}").format(
+                what=what, desc=desc) + _(_NOT_SENDABLE))
         if kind not in _KINDS_WITH_TRACEBACK:
             raise ProtocolError("unknown error kind")
         type_name, text = _text(err.get("type"), 100), _text(err.get("msg"))
@@ -434,21 +453,24 @@ class Session:
         where = f" ({self._where(frames[-1])})" if frames else ""
         summary = f"{type_name}: {text}" if text else type_name
         detail = "\n".join(
-            ["Traceback (your code only):"]
+            [_("Traceback (your code only):")]
             + [f"  {self._where(f)}\n    {f[3]}" if f[3] else f"  {self._where(f)}" for f in frames]
             + [summary]
         )
         if kind == "exit":
-            summary = f"called sys.exit({'' if text == 'None' else text})"
+            code = "" if text == "None" else text
+            summary = _("called sys.exit({code})").format(code=code)
         if what is None:
-            prefix = "could not import your code: "
-            summary = f"it {summary} at import" if kind == "exit" else summary
-            return LearnerError("import", f"{prefix}{summary}{where}", detail, cause=kind)
+            if kind == "exit":
+                summary = _("it called sys.exit({code}) at import").format(code=code)
+            return LearnerError("import", import_failed(f"{summary}{where}"), detail, cause=kind)
         if kind == "not_implemented":
             if text.endswith("is not implemented yet") and not text.startswith(f"{what} "):
                 # a stub of an earlier exercise, called by this one
-                return LearnerError(kind, f"{text} (needed by {what})", detail)
-            return LearnerError(kind, f"{what} is not implemented yet", detail)
+                name = text.removesuffix("is not implemented yet").strip()
+                return LearnerError(kind, _("{name} is not implemented yet (needed by {what})")
+                                    .format(name=name, what=what), detail, cause="needed_by")
+            return LearnerError(kind, not_implemented(what), detail)
         if kind == "exit":
             return LearnerError("exception", f"{what} {summary}{where}", detail)
         return LearnerError(kind, f"{summary}{where}", detail, exception=type_name, text=text,
@@ -456,41 +478,46 @@ class Session:
 
     def _where(self, frame: list) -> str:
         """``"ex01.ipynb, cell 4, line 2, in softmax"`` for a learner frame."""
-        filename, line, function, _ = frame
+        filename, line, function, _source = frame
         source = self._files.get(filename)
-        place = f"{filename}, line {line}"
+        place = _("{file}, line {line}").format(file=filename, line=line)
         if source is not None:
-            place = f"{source.display}, line {line}"
+            place = _("{file}, line {line}").format(file=source.display, line=line)
             line_map = source.line_map
             cell = line_map[line - 1] if line_map and 0 < line <= len(line_map) else None
             if cell is not None:
-                place = f"{source.display}, cell {cell.cell}, line {cell.line}"
+                place = _("{file}, cell {cell}, line {line}").format(
+                    file=source.display, cell=cell.cell, line=cell.line)
         if function and function != "<module>":
-            place += f", in {function}"
+            place += _(", in {function}").format(function=function)
         return place
 
     def _crash(self, code: int | None, what: str | None) -> LearnerError:
         """The LearnerError for a child that exited (``code`` as Popen.returncode) or that closed
         its channel while still running (``code`` None); ``what`` None means during import."""
         if code is None:
-            text = "your code closed the grader's channel"
+            text = _("your code closed the grader's channel")
         elif code >= 0:
-            text = f"the process exited with code {code}"
+            text = _("the process exited with code {code}").format(code=code)
         elif -code == signal.SIGXCPU:
-            text = f"the process used up its CPU time ({self.limits.cpu_seconds} s)"
+            text = _("the process used up its CPU time ({seconds} s)").format(
+                seconds=self.limits.cpu_seconds)
         elif -code == signal.SIGKILL:
-            text = "the process was killed (SIGKILL; out of memory?)"
+            text = _("the process was killed (SIGKILL; out of memory?)")
         else:
             try:
-                text = f"the process was killed by {signal.Signals(-code).name}"
+                signal_name = signal.Signals(-code).name
             except ValueError:
-                text = f"the process was killed by signal {-code}"
+                signal_name = _("signal {number}").format(number=-code)
+            text = _("the process was killed by {signal}").format(signal=signal_name)
+        exited = code is not None and code >= 0
         if what is None:
-            hint = " (os._exit at top level?)" if code is not None and code >= 0 else ""
-            return LearnerError("import", f"could not import your code: {text} during import{hint}",
-                                cause="crashed")
-        hint = " (sys.exit or os._exit in your code?)" if code is not None and code >= 0 else ""
-        return LearnerError("crashed", f"{text} while running {what}{hint}")
+            hint = _(" (os._exit at top level?)") if exited else ""
+            return LearnerError("import", import_failed(
+                _("{problem} during import").format(problem=text) + hint), cause="crashed")
+        hint = _(" (sys.exit or os._exit in your code?)") if exited else ""
+        return LearnerError("crashed", _("{problem} while running {what}").format(
+            problem=text, what=what) + hint)
 
     def _header_bytes(self) -> int:
         return min(int(self.limits.header_bytes), int(self.limits.reply_bytes))
@@ -600,11 +627,11 @@ class _Output:
                     got = self._read(fd)
                 if got <= 0:
                     break
-            if got < 0 or any(f == stop_fd for f, _ in events):
+            if got < 0 or any(f == stop_fd for f, _event in events):
                 return
 
     def _pump(self, fd: int, max_reads: int = 64) -> None:
-        for _ in range(max_reads):
+        for _read in range(max_reads):
             if self._read(fd) <= 0:
                 return
 
@@ -830,7 +857,7 @@ def _kill_leftovers(session_id: int, token: str, uid: int | None = None) -> None
     cgroup, or a pid namespace) best effort: learner code can both start a new session and
     clear its environment."""
     marker = f"{_RUN_VAR}={token}".encode()
-    for _ in range(100):  # rounds: a process forking as fast as it is killed ends too
+    for _round in range(100):  # rounds: a process forking as fast as it is killed ends too
         killed = 0
         for pid in _pids():
             try:
@@ -998,3 +1025,16 @@ def _remove_stale_once() -> None:
         _stale_removed = True
         with contextlib.suppress(OSError):
             remove_stale_runs()
+
+
+def not_implemented(what: str) -> str:
+    """What a check says of ``what`` when the learner has not implemented it yet."""
+    return _("{what} is not implemented yet").format(what=what)
+
+
+def _too_much(what: str, desc: str) -> str:
+    return _("{what} returned too much data: {desc}").format(what=what, desc=desc)
+
+
+def _too_large_module(desc: str) -> str:
+    return _("its module is too large to list ({desc})").format(desc=desc)
